@@ -1,0 +1,390 @@
+/**
+ * The vendor-agnostic AT engine: reads bytes from a BytePort, assembles command lines, dispatches
+ * them to command handlers, frames the replies, runs data mode after a prompt, and writes URCs
+ * so that they never split a response (Renode's AtCommandModem defers URCs until after OK; so
+ * do real modules, and firmware drivers depend on it).
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { BytePort } from '../port/byte-port.js';
+import { LineReader } from './line-reader.js';
+import { CommandSyntaxError, parseCommandLine, type ParseOptions } from './parse-command-line.js';
+import type {
+  CommandContext,
+  CommandDef,
+  DataEnd,
+  DataSpec,
+  Form,
+  Handler,
+  Line,
+  Outcome,
+  ParsedCommand,
+  UrcOptions,
+} from './types.js';
+import { realClock, type Clock } from '../util/clock.js';
+
+export interface EngineSettings {
+  echo: boolean;
+  /** AT+CMEE: 0 → ERROR, 1 → +CME ERROR: <n>, 2 → +CME ERROR: <text>. */
+  cmee: 0 | 1 | 2;
+}
+
+export interface EngineOptions {
+  port: BytePort;
+  log: Logger;
+  maxLineLength: number;
+  /** Bytes written when entering data mode, e.g. `\r\n> `. */
+  prompt: string;
+  settings: EngineSettings;
+  /** Verbose text for a CME error number (AT+CMEE=2). */
+  cmeText: (code: number) => string | undefined;
+  parse?: ParseOptions;
+  clock?: Clock;
+}
+
+export interface EngineEvents {
+  /** A command line was received (body after AT). */
+  command: [line: string];
+  /** Bytes written to the host, with what they were. */
+  output: [bytes: Buffer, kind: 'echo' | 'response' | 'urc' | 'prompt'];
+  /** Bytes received from the host. */
+  input: [bytes: Buffer];
+}
+
+type Mode =
+  | { kind: 'command' }
+  | { kind: 'executing' }
+  | {
+      kind: 'data';
+      spec: DataSpec;
+      collected: number[];
+      overflowed: boolean;
+      onData: (end: DataEnd) => Outcome | Promise<Outcome>;
+      timer?: ReturnType<Clock['setTimeout']>;
+    };
+
+const CTRL_Z = 0x1a;
+const ESC = 0x1b;
+
+export class AtEngine extends EventEmitter<EngineEvents> {
+  readonly settings: EngineSettings;
+  private readonly port: BytePort;
+  private readonly log: Logger;
+  private readonly reader: LineReader;
+  private readonly clock: Clock;
+  private readonly commands = new Map<string, CommandDef>();
+  private mode: Mode = { kind: 'command' };
+  private input: Buffer[] = [];
+  private pumping = false;
+  private lastLine = '';
+  private readonly pendingUrcs: Line[] = [];
+  private lastUrcDue = 0;
+  private stopped = false;
+  private readonly timers = new Set<ReturnType<Clock['setTimeout']>>();
+
+  constructor(private readonly opts: EngineOptions) {
+    super();
+    this.port = opts.port;
+    this.log = opts.log;
+    this.settings = opts.settings;
+    this.clock = opts.clock ?? realClock;
+    this.reader = new LineReader(opts.maxLineLength);
+    this.port.on('data', this.onData);
+  }
+
+  /** Register commands; a later definition of the same name replaces an earlier one. */
+  register(defs: readonly CommandDef[]): void {
+    for (const def of defs) {
+      this.commands.set(def.name.toUpperCase(), def);
+      for (const alias of def.aliases ?? []) this.commands.set(alias.toUpperCase(), def);
+    }
+  }
+
+  /** Whether a command or data-mode exchange is in progress (URCs wait for it). */
+  get busy(): boolean {
+    return this.mode.kind !== 'command';
+  }
+
+  get inDataMode(): boolean {
+    return this.mode.kind === 'data';
+  }
+
+  /**
+   * Queue an unsolicited result code. Written as its own write, after `delayMs`, never inside a
+   * response or data-mode exchange, and in the order the URCs were raised.
+   */
+  urc(line: Line, opts: UrcOptions = {}): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const due = Math.max(now + (opts.delayMs ?? 0), this.lastUrcDue);
+    this.lastUrcDue = due;
+    const t = this.clock.setTimeout(() => {
+      this.timers.delete(t);
+      this.pendingUrcs.push(line);
+      this.flushUrcs();
+    }, due - now);
+    this.timers.add(t);
+  }
+
+  /** Stop reading and drop timers; the port stays owned by the caller. */
+  stop(): void {
+    this.stopped = true;
+    this.port.off('data', this.onData);
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers.clear();
+    if (this.mode.kind === 'data' && this.mode.timer) this.clock.clearTimeout(this.mode.timer);
+  }
+
+  /** Forget any partial line and leave data mode without answering (module reset). */
+  reset(): void {
+    if (this.mode.kind === 'data' && this.mode.timer) this.clock.clearTimeout(this.mode.timer);
+    this.mode = { kind: 'command' };
+    this.reader.reset();
+    this.input = [];
+    this.pendingUrcs.length = 0;
+  }
+
+  /** Write raw bytes outside the response framing (boot messages such as `RDY`). */
+  writeRaw(bytes: Line, kind: 'urc' | 'response' = 'urc'): void {
+    this.write(toBuffer(bytes), kind);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.stopped) return;
+    this.emit('input', chunk);
+    this.input.push(chunk);
+    this.pump();
+  };
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.input.length > 0 && this.mode.kind !== 'executing') {
+        const chunk = this.input.shift()!;
+        const rest = this.mode.kind === 'data' ? this.feedData(chunk) : this.feedCommand(chunk);
+        if (rest && rest.length > 0) this.input.unshift(rest);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.busy) this.flushUrcs();
+  }
+
+  /** Feed command-mode bytes; returns bytes left unconsumed when a line started executing. */
+  private feedCommand(chunk: Buffer): Buffer | undefined {
+    const echo: number[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      const r = this.reader.feed(byte);
+      if (r.echo) echo.push(byte);
+      if (!r.event) continue;
+      if (this.settings.echo && echo.length > 0) this.write(Buffer.from(echo), 'echo');
+      echo.length = 0;
+      this.startLine(r.event.kind === 'line' ? r.event.body : r.event.kind === 'repeat' ? this.lastLine : null);
+      return chunk.subarray(i + 1);
+    }
+    if (this.settings.echo && echo.length > 0) this.write(Buffer.from(echo), 'echo');
+    return undefined;
+  }
+
+  private startLine(body: string | null): void {
+    this.mode = { kind: 'executing' };
+    if (body !== null) this.lastLine = body;
+    const run = body === null ? Promise.resolve(errorReply('line too long')) : this.executeLine(body);
+    run
+      .catch((err: unknown): Outcome => {
+        this.log.error({ err, line: body }, 'command handler failed; answering ERROR');
+        return { type: 'error', reason: 'internal error' };
+      })
+      .then((outcome) => this.finish(outcome));
+  }
+
+  /** Run every command of a line; info lines accumulate, the first error or prompt ends it. */
+  private async executeLine(body: string): Promise<Outcome> {
+    this.emit('command', body);
+    this.log.debug({ line: `AT${body}` }, 'command');
+    let commands: ParsedCommand[];
+    try {
+      commands = body.trim() === '' ? [] : parseCommandLine(body, this.opts.parse);
+    } catch (err) {
+      if (err instanceof CommandSyntaxError) return errorReply(err.message);
+      throw err;
+    }
+    const lines: Line[] = [];
+    for (const command of commands) {
+      const outcome = await this.dispatch(command);
+      if (outcome.type === 'ok') {
+        lines.push(...outcome.lines);
+        continue;
+      }
+      if (outcome.type === 'prompt') return { ...outcome, lines: [...lines, ...(outcome.lines ?? [])] };
+      if (outcome.type === 'error') return outcome;
+      return { ...outcome, lines: [...lines, ...outcome.lines] };
+    }
+    return { type: 'ok', lines };
+  }
+
+  private dispatch(command: ParsedCommand): Outcome | Promise<Outcome> {
+    const def = this.commands.get(command.name);
+    if (!def) return errorReply(`unknown command ${command.name}`);
+    const handler = handlerFor(def, command.form);
+    if (!handler) return errorReply(`${command.name} has no ${command.form} form`);
+    const ctx: CommandContext = {
+      command,
+      name: command.name,
+      form: command.form,
+      args: command.args,
+      urc: (line, o) => this.urc(line, o),
+    };
+    return handler(ctx);
+  }
+
+  /** Write the outcome of a line (or of a data-mode exchange), then resume input. */
+  private finish(outcome: Outcome): void {
+    if (this.stopped) return;
+    if (outcome.type === 'prompt') {
+      const pre = outcome.lines && outcome.lines.length > 0 ? this.frameLines(outcome.lines) : Buffer.alloc(0);
+      this.write(Buffer.concat([pre, Buffer.from(this.opts.prompt, 'latin1')]), 'prompt');
+      this.enterData(outcome.spec, outcome.onData);
+      this.pump();
+      return;
+    }
+    this.write(this.render(outcome), 'response');
+    this.mode = { kind: 'command' };
+    this.flushUrcs();
+    this.pump();
+  }
+
+  private render(outcome: Exclude<Outcome, { type: 'prompt' }>): Buffer {
+    switch (outcome.type) {
+      case 'ok':
+        return Buffer.concat([this.frameLines(outcome.lines), Buffer.from('\r\nOK\r\n')]);
+      case 'final':
+        return Buffer.concat([this.frameLines(outcome.lines), Buffer.from(`\r\n${outcome.final}\r\n`, 'latin1')]);
+      case 'silent':
+        return this.frameLines(outcome.lines);
+      case 'error': {
+        if (outcome.reason) this.log.debug({ reason: outcome.reason, cme: outcome.cme }, 'command error');
+        if (outcome.cme === undefined || this.settings.cmee === 0) return Buffer.from('\r\nERROR\r\n');
+        const text = this.settings.cmee === 2 ? (this.opts.cmeText(outcome.cme) ?? String(outcome.cme)) : String(outcome.cme);
+        return Buffer.from(`\r\n+CME ERROR: ${text}\r\n`, 'latin1');
+      }
+    }
+  }
+
+  /** `\r\n` + lines joined by `\r\n` + `\r\n`, the way Quectel/3GPP modules print lists. */
+  private frameLines(lines: readonly Line[]): Buffer {
+    if (lines.length === 0) return Buffer.alloc(0);
+    const parts: Buffer[] = [Buffer.from('\r\n')];
+    lines.forEach((l, i) => {
+      if (i > 0) parts.push(Buffer.from('\r\n'));
+      parts.push(toBuffer(l));
+    });
+    parts.push(Buffer.from('\r\n'));
+    return Buffer.concat(parts);
+  }
+
+  private enterData(spec: DataSpec, onData: (end: DataEnd) => Outcome | Promise<Outcome>): void {
+    this.mode = { kind: 'data', spec, collected: [], overflowed: false, onData };
+    if (spec.mode === 'fixed' && spec.length === 0) {
+      this.endData({ kind: 'complete', payload: Buffer.alloc(0), overflowed: false });
+      return;
+    }
+    this.armDataTimer();
+  }
+
+  private armDataTimer(): void {
+    const mode = this.mode;
+    if (mode.kind !== 'data') return;
+    if (mode.timer) this.clock.clearTimeout(mode.timer);
+    if (mode.spec.idleTimeoutMs <= 0) return;
+    mode.timer = this.clock.setTimeout(() => {
+      if (this.mode !== mode) return;
+      this.endData({ kind: 'timeout', payload: Buffer.from(mode.collected) });
+    }, mode.spec.idleTimeoutMs);
+  }
+
+  /** Feed data-mode bytes; returns what follows the payload (back to the command parser). */
+  private feedData(chunk: Buffer): Buffer | undefined {
+    const mode = this.mode;
+    if (mode.kind !== 'data') return chunk;
+    const { spec } = mode;
+    const echoed: number[] = [];
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (spec.mode === 'fixed') {
+        mode.collected.push(byte);
+        if (spec.echo) echoed.push(byte);
+        if (mode.collected.length >= spec.length) {
+          if (echoed.length) this.write(Buffer.from(echoed), 'echo');
+          this.endData({ kind: 'complete', payload: Buffer.from(mode.collected), overflowed: false });
+          return chunk.subarray(i + 1);
+        }
+        continue;
+      }
+      if (byte === CTRL_Z || byte === ESC) {
+        if (echoed.length) this.write(Buffer.from(echoed), 'echo');
+        const payload = Buffer.from(mode.collected);
+        this.endData(byte === CTRL_Z ? { kind: 'complete', payload, overflowed: mode.overflowed } : { kind: 'cancelled', payload });
+        return chunk.subarray(i + 1);
+      }
+      if (mode.collected.length < spec.maxLength) {
+        mode.collected.push(byte);
+        if (spec.echo) echoed.push(byte);
+      } else mode.overflowed = true;
+    }
+    if (echoed.length) this.write(Buffer.from(echoed), 'echo');
+    this.armDataTimer();
+    return undefined;
+  }
+
+  private endData(end: DataEnd): void {
+    const mode = this.mode;
+    if (mode.kind !== 'data') return;
+    if (mode.timer) this.clock.clearTimeout(mode.timer);
+    this.mode = { kind: 'executing' };
+    Promise.resolve()
+      .then(() => mode.onData(end))
+      .catch((err: unknown): Outcome => {
+        this.log.error({ err }, 'data-mode handler failed; answering ERROR');
+        return { type: 'error', reason: 'internal error' };
+      })
+      .then((outcome) => this.finish(outcome));
+  }
+
+  private flushUrcs(): void {
+    if (this.busy || this.stopped) return;
+    while (this.pendingUrcs.length > 0) {
+      const line = this.pendingUrcs.shift()!;
+      this.write(Buffer.concat([Buffer.from('\r\n'), toBuffer(line), Buffer.from('\r\n')]), 'urc');
+    }
+  }
+
+  private write(bytes: Buffer, kind: 'echo' | 'response' | 'urc' | 'prompt'): void {
+    if (bytes.length === 0) return;
+    this.emit('output', bytes, kind);
+    this.port.write(bytes);
+  }
+}
+
+function handlerFor(def: CommandDef, form: Form): Handler | undefined {
+  switch (form) {
+    case 'test':
+      return def.test;
+    case 'read':
+      return def.read;
+    case 'set':
+      return def.set;
+    case 'exec':
+      return def.exec;
+  }
+}
+
+function errorReply(reason: string): Outcome {
+  return { type: 'error', reason };
+}
+
+function toBuffer(line: Line): Buffer {
+  return typeof line === 'string' ? Buffer.from(line, 'latin1') : line;
+}

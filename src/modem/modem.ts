@@ -1,0 +1,112 @@
+/**
+ * One emulated module: an AT engine on a byte port, the emulated network, and the command sets
+ * the profile enables. Knows no vendor: behaviour comes from the sets named in the profile.
+ */
+import type { Logger } from 'pino';
+import { AtEngine } from '../at/engine.js';
+import type { Line } from '../at/types.js';
+import type { BytePort } from '../port/byte-port.js';
+import type { Profile } from '../profiles/profile.js';
+import { commonCommandSet } from '../vendors/common/index.js';
+import { COMMAND_SETS } from '../vendors/registry.js';
+import type { CommandSet, Device, LinkOpener } from './device.js';
+import { NetworkState } from './network-state.js';
+import { Timing, type TimingMode } from './timing.js';
+
+export interface ModemOptions {
+  profile: Profile;
+  port: BytePort;
+  log: Logger;
+  links: LinkOpener;
+  timing?: TimingMode;
+  /** Override the profile's IMEI (several modems in one process). */
+  imei?: string;
+  /** Write the profile's boot URCs (e.g. `RDY`) when the modem starts. Default true. */
+  bootUrcs?: boolean;
+}
+
+export class Modem {
+  readonly profile: Profile;
+  readonly engine: AtEngine;
+  readonly network = new NetworkState();
+  readonly device: Device;
+  private readonly sets: { id: string; set: CommandSet }[] = [];
+  private readonly log: Logger;
+
+  constructor(opts: ModemOptions) {
+    this.profile = opts.profile;
+    this.log = opts.log;
+    const at = opts.profile.at;
+    this.engine = new AtEngine({
+      port: opts.port,
+      log: opts.log.child({ component: 'engine' }),
+      maxLineLength: at.maxLineLength,
+      prompt: at.prompt,
+      settings: { echo: at.echo, cmee: at.cmee },
+      cmeText: (code) => opts.profile.cmeErrors[String(code)],
+      parse: { backslashInQuotes: at.backslashInQuotes ?? false },
+    });
+    const engine = this.engine;
+    const timing = new Timing(opts.timing ?? 'real', opts.profile.timing);
+    this.device = {
+      profile: opts.profile,
+      log: opts.log,
+      engine,
+      network: this.network,
+      timing,
+      links: opts.links,
+      imei: opts.imei ?? opts.profile.identity.imei,
+      urc: (line: Line, delayMs?: number) => engine.urc(line, { delayMs }),
+    };
+    this.sets.push({
+      id: 'common',
+      set: commonCommandSet(this.device, {
+        resetSettings: () => this.resetSettings(),
+        reboot: () => this.reboot(),
+      }),
+    });
+    for (const id of opts.profile.commandSets) {
+      if (id === 'common') continue;
+      const factory = COMMAND_SETS[id];
+      if (!factory) throw new Error(`profile ${opts.profile.id}: unknown command set "${id}"`);
+      this.sets.push({ id, set: factory(this.device) });
+    }
+    for (const { set } of this.sets) engine.register(set.commands);
+    this.network.on('change', () => this.log.debug({ cfun: this.network.cfun, stat: this.network.regStat }, 'network'));
+    if (opts.bootUrcs ?? true) this.emitBootUrcs();
+  }
+
+  /** ATZ / AT&F: power-on settings for the engine and every command set. */
+  resetSettings(): void {
+    this.engine.settings.echo = this.profile.at.echo;
+    this.engine.settings.cmee = this.profile.at.cmee;
+    for (const { set } of this.sets) set.reset?.();
+  }
+
+  /** A module reset: links drop, settings return to power-on values, boot URCs follow. */
+  reboot(): void {
+    this.log.info('module reboot');
+    for (const { set } of this.sets) void set.dispose?.();
+    this.resetSettings();
+    this.network.setCfun(1);
+    this.engine.reset();
+    this.emitBootUrcs();
+  }
+
+  inspect(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const { id, set } of this.sets) if (set.inspect) out[id] = set.inspect();
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.engine.stop();
+    for (const { set } of this.sets) await set.dispose?.();
+  }
+
+  private emitBootUrcs(): void {
+    const urcs = (this.profile.settings.boot as { urcs?: string[] } | undefined)?.urcs ?? [];
+    const delay = this.device.timing.delay('boot', 0);
+    for (const u of urcs) this.engine.urc(u, { delayMs: delay });
+  }
+}

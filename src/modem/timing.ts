@@ -1,0 +1,26 @@
+/**
+ * Named delays from the profile. "real" uses the profile's figures (what the module takes for a
+ * TCP connect, a CONNACK…); "fast" shrinks every delay to the minimum that still keeps a URC
+ * after the final result code of the command that caused it.
+ */
+export type TimingMode = 'real' | 'fast';
+
+export const FAST_DELAY_MS = 1;
+
+export class Timing {
+  constructor(
+    readonly mode: TimingMode,
+    private readonly table: Record<string, number>,
+  ) {}
+
+  /** A time limit (a timeout the module waits for, not a delay it adds): never shortened. */
+  limit(name: string, fallback: number): number {
+    return this.table[name] ?? fallback;
+  }
+
+  /** The delay for `name`, or `fallback` when the profile does not name it. */
+  delay(name: string, fallback = 0): number {
+    const ms = this.table[name] ?? fallback;
+    return this.mode === 'fast' ? Math.min(ms, FAST_DELAY_MS) : ms;
+  }
+}

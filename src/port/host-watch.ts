@@ -1,0 +1,173 @@
+/**
+ * Best-effort detection of the host (firmware) opening and closing the slave device.
+ *
+ * The kernel reports opens and closes of `/dev/pts/N` through inotify (`IN_OPEN`,
+ * `IN_CLOSE_WRITE`, `IN_CLOSE_NOWRITE`), but Node's `fs.watch` only asks libuv for
+ * attribute/modify/move events, so opens are invisible to it, and reading inotify directly would
+ * need a native addon. Instead a tiny Python 3 helper (standard library only, libc through
+ * ctypes) watches the device and prints one line per event on its stdout. It exits when its stdin
+ * closes, so it cannot outlive this process.
+ *
+ * If python3 is missing or the helper fails, the port works exactly the same, only without
+ * 'host-open' / 'host-close' events (logged once at info level).
+ *
+ * Semantics: events arrive asynchronously through a pipe, so their order relative to the data
+ * stream is not guaranteed. Every open and close of the device node by any process counts
+ * (e.g. someone running `stty -F` on it), but descriptors inherited across fork/exec or opened
+ * before the watch started do not produce an IN_OPEN; the close count is clamped at zero.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../util/logger.js';
+
+const HELPER = String.raw`
+import ctypes, os, select, struct, sys
+# Node's openpty() descriptors are not close-on-exec; drop everything we inherited so this
+# helper never keeps the PTY alive.
+os.closerange(3, 65536)
+IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN, IN_IGNORED = 0x8, 0x10, 0x20, 0x8000
+libc = ctypes.CDLL(None, use_errno=True)
+out = sys.stdout
+fd = libc.inotify_init1(0o2000000)
+if fd < 0:
+    out.write("error inotify_init1 %d\n" % ctypes.get_errno()); out.flush(); sys.exit(1)
+wd = libc.inotify_add_watch(fd, sys.argv[1].encode(), IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)
+if wd < 0:
+    out.write("error inotify_add_watch %d\n" % ctypes.get_errno()); out.flush(); sys.exit(1)
+out.write("ready %s\n" % sys.executable); out.flush()
+while True:
+    r = select.select([fd, 0], [], [])[0]
+    if 0 in r and not os.read(0, 4096):
+        sys.exit(0)
+    if fd in r:
+        buf = os.read(fd, 65536)
+        i, lines = 0, []
+        while i + 16 <= len(buf):
+            _wd, mask, _cookie, n = struct.unpack_from("iIII", buf, i)
+            i += 16 + n
+            if mask & IN_OPEN: lines.append("open")
+            if mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE): lines.append("close")
+            if mask & IN_IGNORED: lines.append("gone")
+        if lines:
+            out.write("\n".join(lines) + "\n"); out.flush()
+        if "gone" in lines:
+            sys.exit(0)
+`;
+
+/**
+ * The interpreter the helper reported (`sys.executable`), reused for later ports: `python3` is
+ * often a slow wrapper (pyenv shims take ~0.3 s), the real binary starts in a few ms.
+ */
+let resolvedPython: string | undefined;
+
+export interface HostWatcher {
+  stop(): void;
+}
+
+export interface HostWatchHandlers {
+  onOpen(): void;
+  onClose(): void;
+}
+
+/**
+ * Start watching `devicePath`. Resolves once the watch is in place (so opens from then on are
+ * seen), or with `undefined` if host events are unavailable. Never rejects.
+ */
+export function watchHost(
+  devicePath: string,
+  handlers: HostWatchHandlers,
+  log: Logger,
+  readyTimeoutMs = 10_000,
+): Promise<HostWatcher | undefined> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    let settled = false;
+    let stopped = false;
+    let openCount = 0;
+    let timer: NodeJS.Timeout | undefined;
+
+    const stop = (): void => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      child.stdout?.removeAllListeners('data');
+      child.stdin?.end();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    const settle = (w: HostWatcher | undefined, why?: string): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (!w) {
+        log.info({ reason: why }, 'host-open/host-close events unavailable');
+        stop();
+      }
+      resolve(w);
+    };
+
+    try {
+      child = spawn(resolvedPython ?? 'python3', ['-c', HELPER, devicePath], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      });
+    } catch (err) {
+      log.info({ reason: (err as Error).message }, 'host-open/host-close events unavailable');
+      resolve(undefined);
+      return;
+    }
+    // Once the watch is in place, do not keep the event loop alive just for the watcher.
+    const unref = (): void => {
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) {
+        (s as unknown as { unref?: () => void } | null)?.unref?.();
+      }
+    };
+
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => {
+      if (stderr.length < 4096) stderr += s;
+    });
+    child.stdin?.on('error', () => {
+      /* helper gone; handled by 'exit' */
+    });
+    child.on('error', (err) => {
+      resolvedPython = undefined;
+      settle(undefined, err.message);
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) settle(undefined, `helper exited (${code ?? signal}) ${stderr.trim()}`);
+      else if (!stopped) log.warn({ code, signal, stderr: stderr.trim() }, 'host watcher exited');
+    });
+
+    let buf = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (s: string) => {
+      buf += s;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('ready')) {
+          const exe = line.slice('ready '.length).trim();
+          if (exe.startsWith('/')) resolvedPython ??= exe;
+          unref();
+          settle({ stop });
+        } else if (line.startsWith('error')) {
+          settle(undefined, line);
+        } else if (stopped) {
+          // ignore
+        } else if (line === 'open') {
+          openCount++;
+          log.debug({ openCount }, 'host opened device');
+          if (openCount === 1) handlers.onOpen();
+        } else if (line === 'close') {
+          if (openCount === 0) continue;
+          openCount--;
+          log.debug({ openCount }, 'host closed device');
+          if (openCount === 0) handlers.onClose();
+        }
+      }
+    });
+
+    timer = setTimeout(() => settle(undefined, 'helper did not start in time'), readyTimeoutMs);
+  });
+}

@@ -1,0 +1,17 @@
+/** `<client_idx>,<msgid>,…` of AT+QMTSUB/QMTUNS: the client must be connected (§3.3.6–3.3.7). */
+import { decodeArgs } from '../../../at/decode-args.js';
+import type { RawArg } from '../../../at/types.js';
+import type { QmtClient } from './client.js';
+import type { QmtContext } from './context.js';
+import { clientIdxParam } from './args.js';
+
+export function decodeConnectedRequest(
+  q: QmtContext,
+  args: readonly RawArg[],
+): { client: QmtClient; msgid: number; rest: RawArg[] } | string {
+  const head = decodeArgs([clientIdxParam(q), { name: 'msgid', type: 'int', min: 1, max: 65535 }], args.slice(0, 2));
+  if (!head.ok) return head.problem;
+  const client = q.client(head.values[0] as number);
+  if (client.state !== 'connected') return `client ${client.idx} is ${client.state}, not connected`;
+  return { client, msgid: head.values[1] as number, rest: args.slice(2) };
+}

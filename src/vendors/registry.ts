@@ -1,0 +1,12 @@
+/**
+ * Vendor command sets by id, as profiles name them in `commandSets`. The `common` set is built
+ * by the modem itself (it needs the modem's reset hooks).
+ */
+import type { CommandSetFactory } from '../modem/device.js';
+import { quectelBasicCommandSet } from './quectel/basic/index.js';
+import { quectelQmtEc200CommandSet } from './quectel/qmt/index.js';
+
+export const COMMAND_SETS: Record<string, CommandSetFactory> = {
+  'quectel-basic': quectelBasicCommandSet,
+  'quectel-qmt-ec200': quectelQmtEc200CommandSet,
+};
