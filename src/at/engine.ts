@@ -203,7 +203,6 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   /** Run every command of a line; info lines accumulate, the first error or prompt ends it. */
   private async executeLine(body: string): Promise<Outcome> {
     this.emit('command', body);
-    this.log.debug({ line: `AT${body}` }, 'command');
     let commands: ParsedCommand[];
     try {
       commands = body.trim() === '' ? [] : parseCommandLine(body, this.opts.parse);
@@ -230,6 +229,10 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     if (!def) return errorReply(`unknown command ${command.name}`);
     const handler = handlerFor(def, command.form);
     if (!handler) return errorReply(`${command.name} has no ${command.form} form`);
+    // Arguments may carry secrets (passwords, device secrets): commands that take them opt out.
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ command: command.name, form: command.form, args: def.sensitive ? '[redacted]' : command.argText }, 'command');
+    }
     const ctx: CommandContext = {
       command,
       name: command.name,

@@ -93,6 +93,8 @@ export type Handler = (ctx: CommandContext) => Outcome | Promise<Outcome>;
 export interface CommandDef {
   /** Name with prefix as the parser produces it: `+QMTOPEN`, `E`, `&F`. */
   name: string;
+  /** Its arguments may hold secrets: logs show `[redacted]` instead of them. */
+  sensitive?: boolean;
   /** Other spellings accepted (manual OCR slips such as `+QMTCCLOSE`). */
   aliases?: string[];
   test?: Handler;

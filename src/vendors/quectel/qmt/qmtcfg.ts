@@ -329,6 +329,7 @@ export function qmtcfgCommand(q: QmtContext): CommandDef {
 
   return {
     name: '+QMTCFG',
+    sensitive: true,
     test: () => ok(...testLines),
     set: (ctx) => {
       const [nameArg, ...rest] = ctx.args;

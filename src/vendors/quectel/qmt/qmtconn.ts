@@ -14,6 +14,7 @@ import type { QmtContext } from './context.js';
 export function qmtconnCommand(q: QmtContext): CommandDef {
   return {
     name: '+QMTCONN',
+    sensitive: true,
     test: () => ok(`+QMTCONN: ${clientRange(q)},"clientid","username","password"`),
     read: () => ok(...q.clients.filter((c) => c.connState !== undefined).map((c) => `+QMTCONN: ${c.idx},${c.connState}`)),
     set: (ctx) =>

@@ -10,6 +10,7 @@
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
 import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtContext } from './context.js';
+import { topicFromAt } from './topics.js';
 
 export function qmtpubexCommand(q: QmtContext): CommandDef {
   return {
@@ -53,7 +54,7 @@ export function qmtpubexCommand(q: QmtContext): CommandDef {
               }
               // The link may have gone while the host was typing.
               if (client.state !== 'connected') return fail('connection lost during input');
-              client.publish(id, qos as 0 | 1 | 2, retain === 1, topic as string, payload);
+              client.publish(id, qos as 0 | 1 | 2, retain === 1, topicFromAt(topic as string), payload);
               return ok();
             },
           };
