@@ -77,10 +77,17 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   private input: Buffer[] = [];
   private pumping = false;
   private lastLine = '';
+  /** URCs whose delay has passed, waiting for the engine to be idle. */
   private readonly pendingUrcs: Line[] = [];
+  /**
+   * URCs still inside their delay, in the order raised (their due times never decrease). One
+   * timer serves the head: separate timers per URC could fire out of order, since Node rounds
+   * fractional delays against a cached loop time.
+   */
+  private readonly scheduledUrcs: { line: Line; due: number }[] = [];
+  private urcTimer: ReturnType<Clock['setTimeout']> | undefined;
   private lastUrcDue = 0;
   private stopped = false;
-  private readonly timers = new Set<ReturnType<Clock['setTimeout']>>();
 
   constructor(private readonly opts: EngineOptions) {
     super();
@@ -118,27 +125,44 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     const now = this.clock.now();
     const due = Math.max(now + (opts.delayMs ?? 0), this.lastUrcDue);
     this.lastUrcDue = due;
-    const t = this.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.pendingUrcs.push(line);
+    this.scheduledUrcs.push({ line, due });
+    this.armUrcTimer();
+  }
+
+  private armUrcTimer(): void {
+    const head = this.scheduledUrcs[0];
+    if (this.urcTimer !== undefined || !head || this.stopped) return;
+    this.urcTimer = this.clock.setTimeout(() => {
+      this.urcTimer = undefined;
+      const now = this.clock.now();
+      while (this.scheduledUrcs.length > 0 && this.scheduledUrcs[0]!.due <= now) {
+        this.pendingUrcs.push(this.scheduledUrcs.shift()!.line);
+      }
       this.flushUrcs();
-    }, due - now);
-    this.timers.add(t);
+      this.armUrcTimer();
+    }, Math.max(0, head.due - this.clock.now()));
   }
 
   /** Stop reading and drop timers; the port stays owned by the caller. */
   stop(): void {
     this.stopped = true;
     this.port.off('data', this.onData);
-    for (const t of this.timers) this.clock.clearTimeout(t);
-    this.timers.clear();
+    if (this.urcTimer !== undefined) this.clock.clearTimeout(this.urcTimer);
+    this.urcTimer = undefined;
+    this.scheduledUrcs.length = 0;
     if (this.mode.kind === 'data' && this.mode.timer) this.clock.clearTimeout(this.mode.timer);
   }
 
-  /** Forget any partial line and leave data mode without answering (module reset). */
+  /**
+   * Forget any partial line and leave data mode without answering (module reset). A command
+   * being executed (AT+CFUN=1,1 resets from its own handler) still gets its final result code;
+   * until then input waits, as it does during any command.
+   */
   reset(): void {
-    if (this.mode.kind === 'data' && this.mode.timer) this.clock.clearTimeout(this.mode.timer);
-    this.mode = { kind: 'command' };
+    if (this.mode.kind === 'data') {
+      if (this.mode.timer) this.clock.clearTimeout(this.mode.timer);
+      this.mode = { kind: 'command' };
+    }
     this.reader.reset();
     this.input = [];
     this.pendingUrcs.length = 0;
@@ -177,7 +201,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       const r = this.reader.feed(byte);
-      if (r.echo) echo.push(byte);
+      for (const b of r.echo) echo.push(b);
       if (!r.event) continue;
       if (this.settings.echo && echo.length > 0) this.write(Buffer.from(echo), 'echo');
       echo.length = 0;
@@ -249,6 +273,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     if (outcome.type === 'prompt') {
       const pre = outcome.lines && outcome.lines.length > 0 ? this.frameLines(outcome.lines) : Buffer.alloc(0);
       this.write(Buffer.concat([pre, Buffer.from(this.opts.prompt, 'latin1')]), 'prompt');
+      this.swallowLfAfterCr();
       this.enterData(outcome.spec, outcome.onData);
       this.pump();
       return;
@@ -286,6 +311,20 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     });
     parts.push(Buffer.from('\r\n'));
     return Buffer.concat(parts);
+  }
+
+  /**
+   * The LF of a CRLF that ended the command line belongs to the line, not to the payload: drop
+   * it if it arrived before the prompt was written (a host that sends `\r\n` and then waits for
+   * `> ` has already sent it). An LF sent after the prompt is payload.
+   */
+  private swallowLfAfterCr(): void {
+    if (!this.reader.lineEndedWithCr) return;
+    this.reader.clearAfterCr();
+    const head = this.input[0];
+    if (head === undefined || head[0] !== 0x0a) return;
+    if (head.length === 1) this.input.shift();
+    else this.input[0] = head.subarray(1);
   }
 
   private enterData(spec: DataSpec, onData: (end: DataEnd) => Outcome | Promise<Outcome>): void {

@@ -4,7 +4,8 @@
  * the line, and an LF right after the CR is swallowed. `A/` repeats the last line (§6.2.1).
  *
  * The reader is a pure byte state machine: it reports what to echo and which lines completed, so
- * the engine decides when to write.
+ * the engine decides when to write. Echo covers the command line from its `A` through the
+ * terminator; junk before `AT` (including a lone `A` not followed by `T` or `/`) is not echoed.
  */
 
 export type LineEvent =
@@ -19,10 +20,17 @@ const LF = 0x0a;
 const BS = 0x08;
 const DEL = 0x7f;
 
+const NO_ECHO: readonly number[] = [];
+
 export class LineReader {
   private state: 'idle' | 'got-a' | 'in-line' | 'overflow' = 'idle';
   private buf: number[] = [];
-  /** True right after a terminator, so a following LF is swallowed (not a new empty line). */
+  /**
+   * In 'got-a': the `A` (or `a`) not echoed yet. An `A` is only the start of a command once the
+   * `T` (or `/`) follows; until then it may be junk, and junk is never echoed.
+   */
+  private heldA: number | null = null;
+  /** True right after a CR ended a line, so a following LF is swallowed (not data, not echoed). */
   private afterCr = false;
 
   constructor(private maxLength: number) {}
@@ -36,39 +44,63 @@ export class LineReader {
     return this.state !== 'idle';
   }
 
+  /** Whether the last line ended with CR and no byte has been fed since (an LF now is its pair). */
+  get lineEndedWithCr(): boolean {
+    return this.afterCr && this.state === 'idle';
+  }
+
+  /** Forget that the last line ended with CR (the LF after it was consumed elsewhere). */
+  clearAfterCr(): void {
+    this.afterCr = false;
+  }
+
   /**
-   * Feed one byte. Returns the bytes to echo (possibly empty) and an event when a line is
-   * complete.
+   * Feed one byte. Returns the bytes to echo (possibly none; a held `A` comes out with the `T`
+   * after it) and an event when a line is complete.
    */
-  feed(byte: number): { echo: boolean; event?: LineEvent } {
+  feed(byte: number): { echo: readonly number[]; event?: LineEvent } {
     const wasAfterCr = this.afterCr;
     this.afterCr = false;
     switch (this.state) {
       case 'idle':
-        if (byte === LF && wasAfterCr) return { echo: false };
+        if (byte === LF && wasAfterCr) return { echo: NO_ECHO };
         if (byte === 0x41 || byte === 0x61) {
           this.state = 'got-a';
-          return { echo: true };
+          this.heldA = byte;
+          return { echo: NO_ECHO };
         }
         // Junk between lines is dropped silently (V.250: characters before "AT" are ignored).
-        return { echo: false };
-      case 'got-a':
+        return { echo: NO_ECHO };
+      case 'got-a': {
+        const held = this.heldA;
+        const withHeld = (b: number): number[] => (held === null ? [b] : [held, b]);
         if (byte === 0x54 || byte === 0x74) {
           this.state = 'in-line';
+          this.heldA = null;
           this.buf = [];
-          return { echo: true };
+          return { echo: withHeld(byte) };
         }
         if (byte === 0x2f) {
           this.state = 'idle';
-          return { echo: true, event: { kind: 'repeat' } };
+          this.heldA = null;
+          return { echo: withHeld(byte), event: { kind: 'repeat' } };
         }
         if (byte === BS || byte === DEL) {
           this.state = 'idle';
-          return { echo: true };
+          this.heldA = null;
+          // Only an `A` the host saw echoed (backspacing over `AT`) needs its backspace echoed.
+          return { echo: held === null ? [byte] : NO_ECHO };
         }
-        if (byte === 0x41 || byte === 0x61) return { echo: true };
+        if (byte === 0x41 || byte === 0x61) {
+          // The previous `A` was junk; this one may start the command.
+          if (held === null) return { echo: [byte] };
+          this.heldA = byte;
+          return { echo: NO_ECHO };
+        }
         this.state = 'idle';
-        return { echo: false };
+        this.heldA = null;
+        return { echo: NO_ECHO };
+      }
       case 'in-line':
       case 'overflow':
         if (byte === CR || byte === LF) {
@@ -77,29 +109,30 @@ export class LineReader {
           this.afterCr = byte === CR;
           const body = Buffer.from(this.buf).toString('latin1');
           this.buf = [];
-          return { echo: true, event: overflowed ? { kind: 'overflow' } : { kind: 'line', body } };
+          return { echo: [byte], event: overflowed ? { kind: 'overflow' } : { kind: 'line', body } };
         }
         if (byte === BS || byte === DEL) {
           if (this.state === 'in-line') {
             if (this.buf.length > 0) this.buf.pop();
-            else this.state = 'got-a'; // backspace over the T
+            else this.state = 'got-a'; // backspace over the T; the A stays (already echoed)
           }
-          return { echo: true };
+          return { echo: [byte] };
         }
-        if (this.state === 'overflow') return { echo: false };
+        if (this.state === 'overflow') return { echo: NO_ECHO };
         if (this.buf.length + 2 >= this.maxLength) {
           this.state = 'overflow';
           this.buf = [];
-          return { echo: false };
+          return { echo: NO_ECHO };
         }
         this.buf.push(byte);
-        return { echo: true };
+        return { echo: [byte] };
     }
   }
 
   reset(): void {
     this.state = 'idle';
     this.buf = [];
+    this.heldA = null;
     this.afterCr = false;
   }
 }

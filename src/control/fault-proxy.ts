@@ -1,0 +1,151 @@
+/**
+ * A TCP proxy between one modem and its broker that can make the network misbehave on cue:
+ * added latency, a stall (the broker "stops answering": nothing passes either way, so the
+ * device's keepalive runs out), dropping every connection (the device sees the broker close),
+ * and refusing the next CONNECT with a chosen CONNACK return code. It works the same in front of
+ * the embedded broker and an external one, since it only touches bytes (and, for the refusal,
+ * the first packet).
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
+import type { Logger } from 'pino';
+import { silentLogger } from '../util/logger.js';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+export interface ProxyFaults {
+  /** Milliseconds added to every chunk, each way. */
+  latencyMs: number;
+  /** Nothing passes either way; connections stay open. */
+  stalled: boolean;
+  /** Answer the next CONNECT with this CONNACK return code (1–5) instead of forwarding it. */
+  refuseNextConnect?: number;
+}
+
+interface Pair {
+  device: net.Socket;
+  broker?: net.Socket;
+}
+
+export interface FaultProxyEvents {
+  connection: [];
+}
+
+export class FaultProxy extends EventEmitter<FaultProxyEvents> {
+  readonly faults: ProxyFaults = { latencyMs: 0, stalled: false };
+  private readonly pairs = new Set<Pair>();
+  private closed = false;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly upstream: Upstream,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  static async start(upstream: Upstream, log: Logger = silentLogger()): Promise<FaultProxy> {
+    const server = net.createServer();
+    const proxy = new FaultProxy(server, upstream, log);
+    server.on('connection', (s) => proxy.accept(s));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  get connectionCount(): number {
+    return this.pairs.size;
+  }
+
+  /** Close every connection from the broker's side: the device sees the peer close. */
+  dropAll(): number {
+    const n = this.pairs.size;
+    for (const p of this.pairs) this.end(p);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropAll();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private accept(device: net.Socket): void {
+    const pair: Pair = { device };
+    this.pairs.add(pair);
+    this.emit('connection');
+    device.setNoDelay(true);
+    device.on('error', () => this.end(pair));
+    device.on('close', () => this.end(pair));
+
+    // Hold the device's bytes until the first packet is known (CONNECT may have to be refused).
+    let firstPacketSeen = false;
+    const pending: Buffer[] = [];
+    const parser = mqttParser();
+    parser.on('packet', (packet: Packet) => {
+      if (firstPacketSeen) return;
+      firstPacketSeen = true;
+      const code = this.faults.refuseNextConnect;
+      if (packet.cmd === 'connect' && code !== undefined) {
+        this.faults.refuseNextConnect = undefined;
+        this.log.info({ returnCode: code }, 'refusing CONNECT');
+        this.forward(pair, 'down', generate({ cmd: 'connack', returnCode: code, sessionPresent: false }));
+        // [MQTT-3.2.2-5]: the server closes the connection after a refusal.
+        setTimeout(() => this.end(pair), Math.max(20, this.faults.latencyMs + 20));
+        return;
+      }
+      this.connectUpstream(pair, Buffer.concat(pending));
+      pending.length = 0;
+    });
+    parser.on('error', () => this.end(pair));
+    device.on('data', (chunk: Buffer) => {
+      if (!firstPacketSeen) {
+        pending.push(chunk);
+        parser.parse(chunk);
+        return;
+      }
+      if (pair.broker) this.forward(pair, 'up', chunk);
+    });
+  }
+
+  private connectUpstream(pair: Pair, first: Buffer): void {
+    const broker = net.connect(this.upstream.port, this.upstream.host);
+    pair.broker = broker;
+    broker.setNoDelay(true);
+    broker.on('connect', () => this.forward(pair, 'up', first));
+    broker.on('data', (chunk: Buffer) => this.forward(pair, 'down', chunk));
+    broker.on('error', () => this.end(pair));
+    broker.on('close', () => {
+      // A stalled link is a black hole: the broker giving up on it is not seen by the device.
+      if (!this.faults.stalled) this.end(pair);
+    });
+  }
+
+  private forward(pair: Pair, dir: 'up' | 'down', chunk: Buffer): void {
+    const send = () => {
+      if (this.faults.stalled) return;
+      const to = dir === 'up' ? pair.broker : pair.device;
+      if (to && !to.destroyed) to.write(chunk);
+    };
+    if (this.faults.stalled) return;
+    if (this.faults.latencyMs > 0) setTimeout(send, this.faults.latencyMs);
+    else send();
+  }
+
+  private end(pair: Pair): void {
+    if (!this.pairs.delete(pair)) return;
+    pair.device.destroy();
+    pair.broker?.destroy();
+  }
+}

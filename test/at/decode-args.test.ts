@@ -1,0 +1,122 @@
+/**
+ * decodeArgs: raw arguments checked against a parameter list (arity, type, range, optional).
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeArgs, decodeOne, rangeText, type ParamSpec } from '../../src/at/decode-args.js';
+import { splitArgs } from '../../src/at/parse-command-line.js';
+
+const OPEN: ParamSpec[] = [
+  { name: 'client_idx', type: 'int', min: 0, max: 5 },
+  { name: 'host_name', type: 'string', minLength: 1, maxLength: 10 },
+  { name: 'port', type: 'int', min: 1, max: 65535 },
+];
+
+const decode = (params: readonly ParamSpec[], text: string) => decodeArgs(params, splitArgs(text));
+
+describe('arity', () => {
+  it('decodes a full argument list into typed values', () => {
+    expect(decode(OPEN, '0,"host",1883')).toEqual({ ok: true, values: [0, 'host', 1883] });
+  });
+
+  it('refuses more arguments than parameters', () => {
+    const r = decode(OPEN, '0,"host",1883,1');
+    expect(r).toEqual({ ok: false, problem: 'too many arguments (4 > 3)' });
+  });
+
+  it('refuses a missing required argument (absent at the end)', () => {
+    expect(decode(OPEN, '0,"host"')).toEqual({ ok: false, problem: 'missing <port>' });
+  });
+
+  it('refuses a missing required argument (empty position)', () => {
+    expect(decode(OPEN, '0,,1883')).toEqual({ ok: false, problem: 'missing <host_name>' });
+  });
+
+  it('refuses an empty argument list when the first parameter is required', () => {
+    expect(decode(OPEN, '')).toEqual({ ok: false, problem: 'missing <client_idx>' });
+  });
+
+  it('refuses one argument for a command that takes none', () => {
+    expect(decodeArgs([], splitArgs(''))).toEqual({ ok: false, problem: 'too many arguments (1 > 0)' });
+    expect(decodeArgs([], [])).toEqual({ ok: true, values: [] });
+  });
+});
+
+describe('optional parameters', () => {
+  const P: ParamSpec[] = [
+    { name: 'fun', type: 'int', values: [0, 1, 4] },
+    { name: 'rst', type: 'int', values: [0, 1], optional: true },
+    { name: 'tag', type: 'string', optional: true },
+  ];
+
+  it('leaves absent optional values undefined', () => {
+    expect(decode(P, '1')).toEqual({ ok: true, values: [1, undefined, undefined] });
+  });
+
+  it('leaves empty optional positions undefined', () => {
+    expect(decode(P, '1,,"x"')).toEqual({ ok: true, values: [1, undefined, 'x'] });
+    expect(decode(P, '4,')).toEqual({ ok: true, values: [4, undefined, undefined] });
+  });
+
+  it('still checks optional values that are given', () => {
+    expect(decode(P, '1,2')).toEqual({ ok: false, problem: '<rst>=2 not in (0,1)' });
+  });
+});
+
+describe('integer parameters', () => {
+  it('refuses a value below min and above max, naming the bound', () => {
+    expect(decode(OPEN, '-1,"h",1')).toEqual({ ok: false, problem: '<client_idx>=-1 below 0' });
+    expect(decode(OPEN, '6,"h",1')).toEqual({ ok: false, problem: '<client_idx>=6 above 5' });
+    expect(decode(OPEN, '0,"h",65536')).toEqual({ ok: false, problem: '<port>=65536 above 65535' });
+  });
+
+  it('accepts the bounds themselves', () => {
+    expect(decode(OPEN, '5,"h",65535')).toEqual({ ok: true, values: [5, 'h', 65535] });
+    expect(decode(OPEN, '0,"h",1')).toEqual({ ok: true, values: [0, 'h', 1] });
+  });
+
+  it('refuses a value outside a list of allowed values', () => {
+    expect(decodeArgs([{ name: 'vsn', type: 'int', values: [3, 4] }], splitArgs('5'))).toEqual({
+      ok: false,
+      problem: '<vsn>=5 not in (3,4)',
+    });
+  });
+
+  it('refuses a quoted number where an integer is expected', () => {
+    expect(decode(OPEN, '"0","h",1')).toEqual({ ok: false, problem: '<client_idx> must be an integer' });
+  });
+
+  it('refuses bare tokens such as 0xFFFF or 1.5 where an integer is expected', () => {
+    expect(decode(OPEN, '0,"h",0xFFFF')).toEqual({ ok: false, problem: '<port> must be an integer' });
+    expect(decode(OPEN, '0,"h",1.5')).toEqual({ ok: false, problem: '<port> must be an integer' });
+  });
+});
+
+describe('string parameters', () => {
+  it('refuses an unquoted token where a string is expected', () => {
+    expect(decode(OPEN, '0,host,1883')).toEqual({ ok: false, problem: '<host_name> must be a quoted string' });
+    expect(decode(OPEN, '0,5,1883')).toEqual({ ok: false, problem: '<host_name> must be a quoted string' });
+  });
+
+  it('accepts an unquoted token (bare or number) when allowBare is set, as typed', () => {
+    const p: ParamSpec = { name: 'key', type: 'string', allowBare: true };
+    expect(decodeOne(p, splitArgs('0xFFFF')[0]!)).toBe('0xFFFF');
+    expect(decodeOne(p, splitArgs('007')[0]!)).toBe('007');
+  });
+
+  it('checks minLength and maxLength in bytes', () => {
+    expect(decode(OPEN, '0,"",1')).toEqual({ ok: false, problem: '<host_name> shorter than 1' });
+    expect(decode(OPEN, '0,"0123456789",1')).toEqual({ ok: true, values: [0, '0123456789', 1] });
+    expect(decode(OPEN, '0,"0123456789a",1')).toEqual({ ok: false, problem: '<host_name> longer than 10' });
+  });
+
+  it('reports the first problem in parameter order', () => {
+    expect(decode(OPEN, '9,"",0')).toEqual({ ok: false, problem: '<client_idx>=9 above 5' });
+  });
+});
+
+describe('rangeText', () => {
+  it('renders a range as (min-max) and a list as (a,b)', () => {
+    expect(rangeText({ name: 'n', type: 'int', min: 0, max: 5 })).toBe('(0-5)');
+    expect(rangeText({ name: 'n', type: 'int', values: [0, 1, 4] })).toBe('(0,1,4)');
+  });
+});
