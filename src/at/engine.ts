@@ -27,7 +27,14 @@ export interface EngineSettings {
   echo: boolean;
   /** AT+CMEE: 0 → ERROR, 1 → +CME ERROR: <n>, 2 → +CME ERROR: <text>. */
   cmee: 0 | 1 | 2;
+  /** ATV (V.250 §6.2.6): true = verbose text results framed by CRLF; false = numeric codes. */
+  verbose?: boolean;
+  /** ATQ (V.250 §6.2.5): true = final result codes are not transmitted. */
+  quiet?: boolean;
 }
+
+/** V.250 Table 1: numeric equivalents of the basic result codes (ATV0). */
+const NUMERIC_RESULT: Record<string, string> = { OK: '0', CONNECT: '1', RING: '2', 'NO CARRIER': '3', ERROR: '4', 'NO DIALTONE': '6', BUSY: '7', 'NO ANSWER': '8' };
 
 export interface EngineOptions {
   port: BytePort;
@@ -218,7 +225,8 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     const run = body === null ? Promise.resolve(errorReply('line too long')) : this.executeLine(body);
     run
       .catch((err: unknown): Outcome => {
-        this.log.error({ err, line: body }, 'command handler failed; answering ERROR');
+        // The line may carry secrets: log the error only.
+        this.log.error({ err }, 'command handler failed; answering ERROR');
         return { type: 'error', reason: 'internal error' };
       })
       .then((outcome) => this.finish(outcome));
@@ -287,24 +295,35 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   private render(outcome: Exclude<Outcome, { type: 'prompt' }>): Buffer {
     switch (outcome.type) {
       case 'ok':
-        return Buffer.concat([this.frameLines(outcome.lines), Buffer.from('\r\nOK\r\n')]);
+        return Buffer.concat([this.frameLines(outcome.lines), this.resultCode('OK')]);
       case 'final':
-        return Buffer.concat([this.frameLines(outcome.lines), Buffer.from(`\r\n${outcome.final}\r\n`, 'latin1')]);
+        return Buffer.concat([this.frameLines(outcome.lines), this.resultCode(outcome.final)]);
       case 'silent':
         return this.frameLines(outcome.lines);
       case 'error': {
         if (outcome.reason) this.log.debug({ reason: outcome.reason, cme: outcome.cme }, 'command error');
-        if (outcome.cme === undefined || this.settings.cmee === 0) return Buffer.from('\r\nERROR\r\n');
+        if (outcome.cme === undefined || this.settings.cmee === 0) return this.resultCode('ERROR');
         const text = this.settings.cmee === 2 ? (this.opts.cmeText(outcome.cme) ?? String(outcome.cme)) : String(outcome.cme);
-        return Buffer.from(`\r\n+CME ERROR: ${text}\r\n`, 'latin1');
+        // +CME ERROR is a final result code too (27.007 §9.2), framed like information text.
+        return this.settings.quiet ? Buffer.alloc(0) : this.frameLines([`+CME ERROR: ${text}`]);
       }
     }
   }
 
-  /** `\r\n` + lines joined by `\r\n` + `\r\n`, the way Quectel/3GPP modules print lists. */
+  /** A final result code: `\r\nOK\r\n` (ATV1), `0\r` (ATV0), nothing (ATQ1). */
+  private resultCode(text: string): Buffer {
+    if (this.settings.quiet) return Buffer.alloc(0);
+    if (this.settings.verbose === false) return Buffer.from(`${NUMERIC_RESULT[text] ?? text}\r`, 'latin1');
+    return Buffer.from(`\r\n${text}\r\n`, 'latin1');
+  }
+
+  /**
+   * Information text: `\r\n` + lines joined by `\r\n` + `\r\n`, the way Quectel/3GPP modules print
+   * lists; with ATV0 the leading CRLF is left out (V.250 §5.7.1).
+   */
   private frameLines(lines: readonly Line[]): Buffer {
     if (lines.length === 0) return Buffer.alloc(0);
-    const parts: Buffer[] = [Buffer.from('\r\n')];
+    const parts: Buffer[] = this.settings.verbose === false ? [] : [Buffer.from('\r\n')];
     lines.forEach((l, i) => {
       if (i > 0) parts.push(Buffer.from('\r\n'));
       parts.push(toBuffer(l));
@@ -399,7 +418,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     if (this.busy || this.stopped) return;
     while (this.pendingUrcs.length > 0) {
       const line = this.pendingUrcs.shift()!;
-      this.write(Buffer.concat([Buffer.from('\r\n'), toBuffer(line), Buffer.from('\r\n')]), 'urc');
+      this.write(this.frameLines([line]), 'urc');
     }
   }
 

@@ -11,6 +11,8 @@ import { identityCommands } from './identity.js';
 import { packetDomainCommands } from './packet-domain.js';
 import { registrationCommands } from './registration.js';
 import { resetCommands } from './reset.js';
+import { resultFormatCommands } from './result-format.js';
+import { sRegisterCommands } from './s-registers.js';
 
 export interface CommonHooks {
   /** Restore power-on settings of every command set (ATZ, AT&F). */
@@ -20,9 +22,13 @@ export interface CommonHooks {
 }
 
 export function commonCommandSet(device: Device, hooks: CommonHooks): CommandSet {
+  const resultFormat = resultFormatCommands(device);
   return {
+    reset: resultFormat.reset,
     commands: [
       echoCommand(device),
+      ...resultFormat.commands,
+      ...sRegisterCommands(),
       ...identityCommands(device),
       cmeeCommand(device),
       csqCommand(device),
