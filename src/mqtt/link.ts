@@ -31,6 +31,20 @@ import {
   type RetryPolicy,
 } from './types.js';
 
+/**
+ * Optional extras a caller may put on the {@link RetryPolicy} it passes to a request. This link
+ * honours them; without them its behaviour is exactly the plain policy's.
+ */
+export interface RetryPolicyExtras extends RetryPolicy {
+  /**
+   * Multiply the wait by this factor after each retransmission (2 = the wait doubles, as modules
+   * with "interval doubling" retransmission do). Default 1: every wait is `timeoutMs`.
+   */
+  backoff?: number;
+  /** QoS 2 PUBLISH only: called once when the PUBREC arrives (before the PUBREL goes out). */
+  onPubrec?: () => void;
+}
+
 /** How long `disconnect()` waits for the broker to close after DISCONNECT before destroying. */
 const DISCONNECT_GRACE_MS = 3000;
 
@@ -317,6 +331,11 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
             p.released = true;
             p.packet = { cmd: 'pubrel', messageId: id };
             this.armTimer(p);
+            try {
+              (p.policy as RetryPolicyExtras).onPubrec?.();
+            } catch (err) {
+              this.log.warn({ err }, 'onPubrec callback threw');
+            }
           }
           this.write(p.packet);
         } else if (!p && !this.pending.has(id)) {
@@ -453,7 +472,9 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
 
   private armTimer(p: PendingRequest): void {
     if (p.timer) clearTimeout(p.timer);
-    p.timer = setTimeout(() => this.onRequestTimeout(p), p.policy.timeoutMs);
+    const backoff = (p.policy as RetryPolicyExtras).backoff ?? 1;
+    const waitMs = p.policy.timeoutMs * backoff ** p.retransmissions;
+    p.timer = setTimeout(() => this.onRequestTimeout(p), waitMs);
   }
 
   private onRequestTimeout(p: PendingRequest): void {

@@ -19,7 +19,7 @@
  * The python process closes every descriptor it inherited first: node-pty's master descriptor is
  * not close-on-exec, and a firmware holding the modem's master would keep the PTY alive.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 const FIRMWARE_PY = String.raw`
 import binascii, json, os, re, select, sys, termios, time, tty
@@ -164,13 +164,26 @@ export const FINAL_RE = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n|\r\n> /;
 
 const live = new Set<Firmware>();
 
+let python: string | undefined;
+/** The real interpreter behind `python3` (a pyenv shim costs ~0.3 s per start). */
+function pythonBin(): string {
+  if (!python) {
+    try {
+      python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || 'python3';
+    } catch {
+      python = 'python3';
+    }
+  }
+  return python;
+}
+
 /** Kill every firmware process still running (for afterEach / afterAll). */
 export async function killAllFirmware(): Promise<void> {
   await Promise.all([...live].map((f) => f.kill()));
 }
 
 export function startFirmware(): Firmware {
-  const child: ChildProcessWithoutNullStreams = spawn('python3', ['-u', '-c', FIRMWARE_PY], {
+  const child: ChildProcessWithoutNullStreams = spawn(pythonBin(), ['-u', '-c', FIRMWARE_PY], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

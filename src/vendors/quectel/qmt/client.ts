@@ -4,12 +4,16 @@
  *
  * State (AT+QMTCONN? <state>, §3.3.4): idle → opening → open (1 "initializing") →
  * connecting (2) → connected (3) → disconnecting (4) → idle.
+ *
+ * Other modules of the family (BC260Y) share this state machine; the few URC shapes and
+ * timeouts that differ come from a {@link QmtDialect} (EC200's by default).
  */
 import type { Logger } from 'pino';
 import type { Device } from '../../../modem/device.js';
 import { LinkOpenError, type CloseReason, type IncomingMessage, type MqttLink, type RetryPolicy } from '../../../mqtt/types.js';
-import { defaultClientConfig, type QmtClientConfig } from './client-config.js';
+import type { QmtClientConfig } from './client-config.js';
 import type { QmtProfileData } from './context.js';
+import { EC200_DIALECT, type QmtDialect } from './dialect.js';
 import { platformCredentials } from './platform-auth.js';
 import { formatRecv, formatRecvNotice } from './recv-format.js';
 
@@ -37,13 +41,13 @@ export interface StoredMessage {
 }
 
 export class QmtClient {
-  config: QmtClientConfig = defaultClientConfig();
+  config: QmtClientConfig;
   state: QmtState = 'idle';
   /** Host and port as the firmware gave them (AT+QMTOPEN? reports them verbatim). */
   host = '';
   port = 0;
   private link?: MqttLink;
-  /** msgids of AT+QMTPUBEX publishes (QoS > 0) awaiting their acknowledgement. */
+  /** msgids of QoS > 0 publishes (AT+QMTPUBEX / AT+QMTPUB) awaiting their acknowledgement. */
   readonly inflight = new Set<number>();
   /** recv/mode 1 buffer: index = <recv_id>. */
   readonly slots: (StoredMessage | undefined)[];
@@ -55,7 +59,9 @@ export class QmtClient {
     readonly idx: number,
     private readonly device: Device,
     private readonly data: QmtProfileData,
+    private readonly dialect: QmtDialect = EC200_DIALECT,
   ) {
+    this.config = dialect.defaults();
     this.slots = new Array<StoredMessage | undefined>(data.recvSlots).fill(undefined);
     this.log = device.log.child({ component: 'qmt', client: idx });
   }
@@ -146,9 +152,11 @@ export class QmtClient {
   close(): void {
     const link = this.link;
     if (!link) {
-      // Closing an index that is idle, or still opening (the open is abandoned), succeeds.
+      // Closing an index that is still opening abandons the open and succeeds; an idle index
+      // answers the dialect's result (EC200: 0, BC260Y: -1).
+      const result = this.state === 'idle' ? this.dialect.closeIdleResult : 0;
       this.setState('idle');
-      this.urc(`+QMTCLOSE: ${this.idx},0`, 'close');
+      this.urc(`+QMTCLOSE: ${this.idx},${result}`, 'close');
       return;
     }
     this.setState('closing');
@@ -157,17 +165,21 @@ export class QmtClient {
     this.urc(`+QMTCLOSE: ${this.idx},0`, 'close');
   }
 
-  /** AT+QMTCONN (§3.3.4). Username/password default to the platform credentials of QMTCFG. */
-  connect(clientId: string, username: string | undefined, password: string | undefined): void {
+  /**
+   * AT+QMTCONN (§3.3.4). Username/password default to the platform credentials of QMTCFG. A
+   * password may be given as bytes: MQTT passwords are binary data [MQTT-3.1.3.5].
+   */
+  connect(clientId: string, username: string | undefined, password: string | Buffer | undefined): void {
     const link = this.link;
     if (!link) return;
     const cfg = this.config;
-    let creds: { clientId: string; username?: string; password?: string } = { clientId, username, password };
+    let creds: { clientId: string; username?: string; password?: string | Buffer } = { clientId, username, password };
     if (username === undefined) {
       const derived = platformCredentials(cfg, clientId);
       if (derived) creds = derived;
     }
     const will = cfg.will.enabled ? cfg.will : cfg.willex.enabled ? cfg.willex : undefined;
+    const tries = this.dialect.connectTimeout === 'pkt-timeout-times-tries' ? cfg.timeout.retryTimes + 1 : 1;
     this.setState('connecting');
     link
       .connect({
@@ -178,7 +190,7 @@ export class QmtClient {
         keepalive: cfg.keepalive,
         clean: cfg.cleanSession,
         will: will && { topic: will.topic, payload: will.message, qos: will.qos, retain: will.retain },
-        timeoutMs: cfg.timeout.pktTimeout * 1000,
+        timeoutMs: cfg.timeout.pktTimeout * 1000 * tries,
       })
       .then((outcome) => {
         if (this.link !== link) return;
@@ -239,29 +251,34 @@ export class QmtClient {
   unsubscribe(msgid: number, topics: string[]): void {
     const link = this.link!;
     link
-      .unsubscribe(msgid, topics, this.retryPolicy((n) => this.urc(`+QMTUNS: ${this.idx},${msgid},1,${n}`)))
+      .unsubscribe(
+        msgid,
+        topics,
+        this.retryPolicy((n) => this.urc(`+QMTUNS: ${this.idx},${msgid},1${this.dialect.unsubscribeRetransmitCount ? `,${n}` : ''}`)),
+      )
       .then((r) => {
         if (r.kind === 'ok') this.urc(`+QMTUNS: ${this.idx},${msgid},0`, 'ack');
         else this.failRequest(`+QMTUNS: ${this.idx},${msgid},2`, r.kind);
       });
   }
 
-  /** AT+QMTPUBEX after its payload (§3.3.8). */
+  /** AT+QMTPUBEX (EC200) / AT+QMTPUB (BC260Y) after its payload (§3.3.8). */
   publish(msgid: number, qos: 0 | 1 | 2, retain: boolean, topic: string, payload: Buffer): void {
     const link = this.link!;
+    const name = this.dialect.publishUrc;
     if (qos > 0) this.inflight.add(msgid);
     link
-      .publish(msgid, topic, payload, { qos, retain }, this.retryPolicy((n) => this.urc(`+QMTPUBEX: ${this.idx},${msgid},1,${n}`)))
+      .publish(msgid, topic, payload, { qos, retain }, this.retryPolicy((n) => this.urc(`${name}: ${this.idx},${msgid},1,${n}`)))
       .then(
         (r) => {
           this.inflight.delete(msgid);
-          if (r.kind === 'ok') this.urc(`+QMTPUBEX: ${this.idx},${msgid},0`, 'ack');
-          else this.failRequest(`+QMTPUBEX: ${this.idx},${msgid},2`, r.kind);
+          if (r.kind === 'ok') this.urc(`${name}: ${this.idx},${msgid},0`, 'ack');
+          else this.failRequest(`${name}: ${this.idx},${msgid},2`, r.kind);
         },
         (err: unknown) => {
           this.inflight.delete(msgid);
           this.log.warn({ err }, 'publish failed');
-          this.urc(`+QMTPUBEX: ${this.idx},${msgid},2`);
+          this.urc(`${name}: ${this.idx},${msgid},2`);
         },
       );
   }
@@ -322,7 +339,7 @@ export class QmtClient {
       return;
     }
     if (reason === 'ping-timeout') {
-      this.urc(`+QMTPING: ${this.idx},1`);
+      if (this.dialect.pingUrc) this.urc(`+QMTPING: ${this.idx},1`);
       this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.pingTimeout}`);
       return;
     }
@@ -347,7 +364,7 @@ export class QmtClient {
 
   /** Power-on settings (ATZ / AT&F do not touch QMT settings on the real module; reboot does). */
   resetConfig(): void {
-    this.config = defaultClientConfig();
+    this.config = this.dialect.defaults();
   }
 
   /** Reboot / dispose: the link is gone without any URC (the module is restarting). */
