@@ -93,6 +93,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
    */
   private readonly scheduledUrcs: { line: Line; due: number }[] = [];
   private urcTimer: ReturnType<Clock['setTimeout']> | undefined;
+  private delayTimer: ReturnType<Clock['setTimeout']> | undefined;
   private lastUrcDue = 0;
   private stopped = false;
 
@@ -107,6 +108,14 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   }
 
   /** Register commands; a later definition of the same name replaces an earlier one. */
+  /**
+   * Fault injection (Renode's OverrideResponseForCommand): consulted before a command's own
+   * handler; an outcome returned here replaces the command's.
+   */
+  interceptor?: (command: ParsedCommand) => Outcome | undefined;
+  /** Fault injection: hold every final response this long (a slow module). */
+  responseDelayMs = 0;
+
   register(defs: readonly CommandDef[]): void {
     for (const def of defs) {
       this.commands.set(def.name.toUpperCase(), def);
@@ -156,6 +165,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     this.port.off('data', this.onData);
     if (this.urcTimer !== undefined) this.clock.clearTimeout(this.urcTimer);
     this.urcTimer = undefined;
+    if (this.delayTimer !== undefined) this.clock.clearTimeout(this.delayTimer);
     this.scheduledUrcs.length = 0;
     if (this.mode.kind === 'data' && this.mode.timer) this.clock.clearTimeout(this.mode.timer);
   }
@@ -257,6 +267,8 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   }
 
   private dispatch(command: ParsedCommand): Outcome | Promise<Outcome> {
+    const intercepted = this.interceptor?.(command);
+    if (intercepted) return intercepted;
     const def = this.commands.get(command.name);
     if (!def) return errorReply(`unknown command ${command.name}`);
     const handler = handlerFor(def, command.form);
@@ -277,6 +289,19 @@ export class AtEngine extends EventEmitter<EngineEvents> {
 
   /** Write the outcome of a line (or of a data-mode exchange), then resume input. */
   private finish(outcome: Outcome): void {
+    if (this.stopped) return;
+    if (this.responseDelayMs > 0) {
+      const delay = this.responseDelayMs;
+      this.delayTimer = this.clock.setTimeout(() => {
+        this.delayTimer = undefined;
+        this.deliver(outcome);
+      }, delay);
+      return;
+    }
+    this.deliver(outcome);
+  }
+
+  private deliver(outcome: Outcome): void {
     if (this.stopped) return;
     if (outcome.type === 'prompt') {
       const pre = outcome.lines && outcome.lines.length > 0 ? this.frameLines(outcome.lines) : Buffer.alloc(0);

@@ -20,6 +20,8 @@ export interface Upstream {
 export interface ProxyFaults {
   /** Milliseconds added to every chunk, each way. */
   latencyMs: number;
+  /** The broker is "down": connections are refused (accepted and closed at once). */
+  down: boolean;
   /** Nothing passes either way; connections stay open. */
   stalled: boolean;
   /** Answer the next CONNECT with this CONNACK return code (1–5) instead of forwarding it. */
@@ -29,14 +31,23 @@ export interface ProxyFaults {
 interface Pair {
   device: net.Socket;
   broker?: net.Socket;
+  observers: { up: (chunk: Buffer) => void; down: (chunk: Buffer) => void };
+}
+
+/** An MQTT packet seen on the wire: `up` = device → broker, `down` = broker → device. */
+export interface ObservedPacket {
+  dir: 'up' | 'down';
+  packet: Packet;
 }
 
 export interface FaultProxyEvents {
   connection: [];
+  /** Emitted only while someone listens (parsing costs). */
+  packet: [observed: ObservedPacket];
 }
 
 export class FaultProxy extends EventEmitter<FaultProxyEvents> {
-  readonly faults: ProxyFaults = { latencyMs: 0, stalled: false };
+  readonly faults: ProxyFaults = { latencyMs: 0, down: false, stalled: false };
   private readonly pairs = new Set<Pair>();
   private closed = false;
 
@@ -82,7 +93,11 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   }
 
   private accept(device: net.Socket): void {
-    const pair: Pair = { device };
+    if (this.faults.down) {
+      device.destroy();
+      return;
+    }
+    const pair: Pair = { device, observers: { up: this.observer('up'), down: this.observer('down') } };
     this.pairs.add(pair);
     this.emit('connection');
     device.setNoDelay(true);
@@ -132,11 +147,30 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     });
   }
 
+  /** A per-direction packet parser that reports packets while anyone listens. */
+  private observer(dir: 'up' | 'down'): (chunk: Buffer) => void {
+    let parser: ReturnType<typeof mqttParser> | undefined;
+    return (chunk) => {
+      if (this.listenerCount('packet') === 0) return;
+      if (!parser) {
+        parser = mqttParser();
+        parser.on('packet', (packet: Packet) => this.emit('packet', { dir, packet }));
+        parser.on('error', () => {
+          parser = undefined;
+        });
+      }
+      parser.parse(chunk);
+    };
+  }
+
   private forward(pair: Pair, dir: 'up' | 'down', chunk: Buffer): void {
     const send = () => {
       if (this.faults.stalled) return;
       const to = dir === 'up' ? pair.broker : pair.device;
-      if (to && !to.destroyed) to.write(chunk);
+      if (to && !to.destroyed) {
+        pair.observers[dir](chunk);
+        to.write(chunk);
+      }
     };
     if (this.faults.stalled) return;
     if (this.faults.latencyMs > 0) setTimeout(send, this.faults.latencyMs);

@@ -1,0 +1,371 @@
+/**
+ * One modem as tests drive it: the cloud side (publish to the device, what it published, drop or
+ * stall its session, refuse its next CONNECT, refuse topics, delay acks, take the broker down),
+ * the network side (registration, signal, failing opens, latency), the serial side (overridden
+ * responses, slow responses, baud pacing, junk bytes, reboot) and inspection. The HTTP API, the
+ * CLI and the TypeScript API all call these methods; nothing here knows a vendor.
+ */
+import { EventEmitter } from 'node:events';
+import type { Packet } from 'mqtt-packet';
+import type { EmbeddedBroker, BrokerPublish } from '../broker/embedded-broker.js';
+import type { Outcome, ParsedCommand } from '../at/types.js';
+import type { Modem } from '../modem/modem.js';
+import type { PacedPort } from '../port/paced-port.js';
+import { attachBrokerFaults, topicMatches, type AckFault, type ClientRules } from './broker-faults.js';
+import type { NetworkFaults, OpenFault } from './network-faults.js';
+
+export type ControlEvent =
+  | { type: 'serial'; modem: string; dir: 'in' | 'out'; kind?: string; hex: string; text: string; t: number }
+  | { type: 'urc'; modem: string; text: string; t: number }
+  | { type: 'mqtt'; modem: string; dir: 'up' | 'down'; cmd: string; topic?: string; messageId?: number; qos?: number; t: number }
+  | { type: 'state'; modem: string; what: string; detail?: unknown; t: number };
+
+export interface DevicePublish {
+  clientId: string;
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  t: number;
+}
+
+export interface Override {
+  /** Command name as typed after AT, e.g. `+CSQ` or `+QMTOPEN` (case-insensitive). */
+  command: string;
+  /** Which form; default any. */
+  form?: ParsedCommand['form'];
+  /** Lines to answer; the last one is the final result code (`OK`, `ERROR`, `+CME ERROR: 3`). */
+  response: string[];
+  /** Apply once, then remove. Default false (sticky). */
+  once?: boolean;
+}
+
+export class ControlError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+export interface ControllerParts {
+  name: string;
+  index: number;
+  modem: Modem;
+  port: PacedPort;
+  faults: NetworkFaults;
+  linkPath?: string;
+  broker?: EmbeddedBroker;
+}
+
+const MAX_PUBLISHES_KEPT = 10_000;
+
+export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
+  readonly name: string;
+  readonly index: number;
+  private readonly started = performance.now();
+  private readonly publishes: DevicePublish[] = [];
+  private readonly rules: ClientRules = { refuseSubscribe: [], refusePublish: [] };
+  private overrides: Override[] = [];
+  private readonly onPacket: (o: { dir: 'up' | 'down'; packet: Packet }) => void;
+  private readonly detach: (() => void)[] = [];
+  readonly counters = { bytesIn: 0, bytesOut: 0, commands: 0, urcs: 0, publishesUp: 0, publishesDown: 0 };
+
+  constructor(private readonly parts: ControllerParts) {
+    super();
+    this.name = parts.name;
+    this.index = parts.index;
+    const { modem, faults, broker } = parts;
+    const engine = modem.engine;
+    engine.interceptor = (cmd) => this.intercept(cmd);
+    const onIn = (b: Buffer) => {
+      this.counters.bytesIn += b.length;
+      if (this.listenerCount('event')) this.emitEvent({ type: 'serial', modem: this.name, dir: 'in', ...bytesView(b), t: this.now() });
+    };
+    const onOut = (b: Buffer, kind: string) => {
+      this.counters.bytesOut += b.length;
+      if (kind === 'urc') this.counters.urcs++;
+      if (!this.listenerCount('event')) return;
+      this.emitEvent({ type: 'serial', modem: this.name, dir: 'out', kind, ...bytesView(b), t: this.now() });
+      if (kind === 'urc') this.emitEvent({ type: 'urc', modem: this.name, text: b.toString('latin1').trim(), t: this.now() });
+    };
+    const onCommand = () => {
+      this.counters.commands++;
+    };
+    engine.on('input', onIn);
+    engine.on('output', onOut);
+    engine.on('command', onCommand);
+    this.detach.push(() => {
+      engine.off('input', onIn);
+      engine.off('output', onOut);
+      engine.off('command', onCommand);
+    });
+    const onPacket = ({ dir, packet }: { dir: 'up' | 'down'; packet: Packet }) => {
+      if (dir === 'down' && packet.cmd === 'publish') this.counters.publishesDown++;
+      this.emitEvent({ type: 'mqtt', modem: this.name, dir, ...packetSummary(packet), t: this.now() });
+    };
+    this.onPacket = onPacket;
+    if (broker) {
+      const off = broker.onPublish((p: BrokerPublish) => {
+        if (!faults.clientIds.has(p.clientId)) return;
+        this.counters.publishesUp++;
+        this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, t: this.now() });
+        if (this.publishes.length > MAX_PUBLISHES_KEPT) this.publishes.shift();
+      });
+      this.detach.push(off);
+      this.detach.push(attachBrokerFaults(broker, (clientId) => (faults.clientIds.has(clientId) ? this.rules : undefined)));
+    }
+  }
+
+  /**
+   * Receive every event (serial bytes, URCs, MQTT packets, state changes) until the returned
+   * function is called. MQTT packets are parsed only while someone watches.
+   */
+  watch(listener: (e: ControlEvent) => void): () => void {
+    if (this.listenerCount('event') === 0) this.parts.faults.proxy.on('packet', this.onPacket);
+    this.on('event', listener);
+    return () => {
+      this.off('event', listener);
+      if (this.listenerCount('event') === 0) this.parts.faults.proxy.off('packet', this.onPacket);
+    };
+  }
+
+  private now(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private emitEvent(e: ControlEvent): void {
+    this.emit('event', e);
+  }
+
+  private requireBroker(what: string): EmbeddedBroker {
+    if (!this.parts.broker) throw new ControlError('external-broker', `${what} needs the embedded broker (vmodem was started with --broker)`, 409);
+    return this.parts.broker;
+  }
+
+  // ---- cloud side ----
+
+  /** The cloud publishes to the device (broker-internal publish; reaches every subscriber). */
+  async publish(msg: { topic: string; payload: Buffer; qos?: 0 | 1 | 2; retain?: boolean }): Promise<void> {
+    const broker = this.requireBroker('publishing');
+    if (!msg.topic || /[#+]/.test(msg.topic)) throw new ControlError('bad-topic', `"${msg.topic}" is not a topic name`);
+    const qos = msg.qos ?? 0;
+    if (![0, 1, 2].includes(qos)) throw new ControlError('bad-qos', 'qos must be 0, 1 or 2');
+    await new Promise<void>((resolve, reject) =>
+      broker.aedes.publish(
+        { cmd: 'publish', topic: msg.topic, payload: msg.payload, qos, retain: msg.retain ?? false, dup: false, messageId: 0 } as never,
+        (err?: Error) => (err ? reject(err) : resolve()),
+      ),
+    );
+    this.state('cloud-publish', { topic: msg.topic, bytes: msg.payload.length, qos });
+  }
+
+  /** What the device published (embedded broker), optionally filtered by a topic filter. */
+  published(filter?: string): DevicePublish[] {
+    this.requireBroker('listing publishes');
+    return filter ? this.publishes.filter((p) => topicMatches(filter, p.topic)) : this.publishes.slice();
+  }
+
+  /** Wait until the device publishes a matching message (already published ones count). */
+  waitForPublish(match: { topic?: string; payload?: Buffer; qos?: number }, timeoutMs: number): Promise<DevicePublish> {
+    const broker = this.requireBroker('waiting for publishes');
+    const ok = (p: DevicePublish) =>
+      (match.topic === undefined || topicMatches(match.topic, p.topic)) &&
+      (match.payload === undefined || p.payload.equals(match.payload)) &&
+      (match.qos === undefined || p.qos === match.qos);
+    const found = this.publishes.find(ok);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const off = broker.onPublish(() => {
+        const hit = this.publishes.find(ok);
+        if (!hit) return;
+        off();
+        clearTimeout(timer);
+        resolve(hit);
+      });
+      const timer = setTimeout(() => {
+        off();
+        reject(new ControlError('timeout', `no publish matching ${JSON.stringify({ ...match, payload: match.payload?.toString() })} within ${timeoutMs} ms`, 408));
+      }, timeoutMs);
+    });
+  }
+
+  /** Close the device's MQTT connections from the broker side (the module reports the drop). */
+  dropSession(): { dropped: number } {
+    const dropped = this.parts.faults.proxy.dropAll();
+    this.state('drop', { dropped });
+    return { dropped };
+  }
+
+  /** The broker stops answering (nothing passes either way) until `stall(false)`. */
+  stall(on: boolean): void {
+    this.parts.faults.proxy.faults.stalled = on;
+    if (!on) this.parts.faults.proxy.dropAll(); // a stalled TCP stream cannot resume cleanly
+    this.state('stall', { on });
+  }
+
+  /** Refuse the next CONNECT with this CONNACK return code (1–5). */
+  refuseNextConnect(returnCode: number): void {
+    if (!Number.isInteger(returnCode) || returnCode < 1 || returnCode > 5) throw new ControlError('bad-code', 'CONNACK return code must be 1–5');
+    this.parts.faults.proxy.faults.refuseNextConnect = returnCode;
+    this.state('refuse-connect', { returnCode });
+  }
+
+  refuseSubscribe(filter: string | null): void {
+    this.requireBroker('refusing subscriptions');
+    if (filter === null) this.rules.refuseSubscribe = [];
+    else this.rules.refuseSubscribe.push(filter);
+    this.state('refuse-subscribe', { filters: this.rules.refuseSubscribe });
+  }
+
+  refusePublish(filter: string | null): void {
+    this.requireBroker('refusing publishes');
+    if (filter === null) this.rules.refusePublish = [];
+    else this.rules.refusePublish.push(filter);
+    this.state('refuse-publish', { filters: this.rules.refusePublish });
+  }
+
+  /** Delay (ms) or withhold (null) PUBACK / SUBACK; undefined restores normal acks. */
+  ackFault(kind: 'puback' | 'suback', fault: AckFault | undefined): void {
+    this.requireBroker('delaying acknowledgements');
+    if (fault && fault.delayMs !== null && (!Number.isFinite(fault.delayMs) || fault.delayMs < 0)) {
+      throw new ControlError('bad-delay', 'delayMs must be ≥ 0 or null (withhold)');
+    }
+    this.rules[kind] = fault;
+    this.state('ack-fault', { kind, fault });
+  }
+
+  /** The broker goes away for this modem: connections drop and new ones are refused. */
+  brokerDown(): void {
+    this.parts.faults.proxy.faults.down = true;
+    this.parts.faults.proxy.dropAll();
+    this.state('broker-down');
+  }
+
+  brokerUp(): void {
+    this.parts.faults.proxy.faults.down = false;
+    this.state('broker-up');
+  }
+
+  // ---- network side ----
+
+  setRegistration(registered: boolean): void {
+    this.parts.modem.network.setRegistration(registered ? 1 : 0);
+    this.state('registration', { registered });
+  }
+
+  setSignal(rssi: number, ber = 99): void {
+    if (!Number.isInteger(rssi) || !((rssi >= 0 && rssi <= 31) || rssi === 99)) throw new ControlError('bad-rssi', 'rssi must be 0–31 or 99');
+    if (!Number.isInteger(ber) || !((ber >= 0 && ber <= 7) || ber === 99)) throw new ControlError('bad-ber', 'ber must be 0–7 or 99');
+    this.parts.modem.network.rssi = rssi;
+    this.parts.modem.network.ber = ber;
+    this.state('signal', { rssi, ber });
+  }
+
+  failNextOpen(reason: OpenFault): void {
+    if (!['dns', 'refused', 'timeout'].includes(reason)) throw new ControlError('bad-reason', 'reason must be dns, refused or timeout');
+    this.parts.faults.failNextOpen(reason);
+    this.state('fail-next-open', { reason });
+  }
+
+  setLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new ControlError('bad-latency', 'latency must be 0–600000 ms');
+    this.parts.faults.proxy.faults.latencyMs = ms;
+    this.state('latency', { ms });
+  }
+
+  // ---- serial side ----
+
+  override(o: Override): void {
+    if (!o.command || !Array.isArray(o.response) || o.response.length === 0) {
+      throw new ControlError('bad-override', 'an override needs a command and at least one response line');
+    }
+    this.overrides.push({ ...o, command: normaliseCommand(o.command) });
+    this.state('override', { command: o.command, once: o.once ?? false });
+  }
+
+  clearOverrides(): void {
+    this.overrides = [];
+  }
+
+  setResponseDelay(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new ControlError('bad-delay', 'delay must be 0–600000 ms');
+    this.parts.modem.engine.responseDelayMs = ms;
+    this.state('response-delay', { ms });
+  }
+
+  setBaud(baud: number): void {
+    if (!Number.isInteger(baud) || baud < 0 || baud > 16_000_000) throw new ControlError('bad-baud', 'baud must be 0 (unpaced) to 16000000');
+    this.parts.port.setBaud(baud);
+    this.state('baud', { baud });
+  }
+
+  /** Write bytes to the host as if the module had printed them (noise on the line). */
+  inject(bytes: Buffer): void {
+    this.parts.modem.engine.writeRaw(bytes);
+    this.state('inject', { bytes: bytes.length });
+  }
+
+  reboot(): void {
+    this.parts.modem.reboot();
+    this.state('reboot');
+  }
+
+  // ---- inspection ----
+
+  inspect(): Record<string, unknown> {
+    const { modem, port, faults, linkPath } = this.parts;
+    const net = modem.network;
+    return {
+      name: this.name,
+      index: this.index,
+      profile: modem.profile.id,
+      device: port.devicePath,
+      link: linkPath,
+      network: { cfun: net.cfun, regStat: net.regStat, rssi: net.rssi, ber: net.ber, dataReady: net.dataReady },
+      serial: { echo: modem.engine.settings.echo, cmee: modem.engine.settings.cmee, baud: port.baudRate, responseDelayMs: modem.engine.responseDelayMs, overrides: this.overrides.length },
+      faults: { ...faults.proxy.faults, connections: faults.proxy.connectionCount, rules: this.rules },
+      clientIds: [...faults.clientIds],
+      mqtt: modem.inspect(),
+      counters: { ...this.counters },
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.detach) d();
+    this.parts.faults.proxy.off('packet', this.onPacket);
+    this.parts.modem.engine.interceptor = undefined;
+    this.removeAllListeners();
+  }
+
+  private state(what: string, detail?: unknown): void {
+    this.emitEvent({ type: 'state', modem: this.name, what, detail, t: this.now() });
+  }
+
+  private intercept(cmd: ParsedCommand): Outcome | undefined {
+    const i = this.overrides.findIndex((o) => o.command === cmd.name && (o.form === undefined || o.form === cmd.form));
+    if (i < 0) return undefined;
+    const o = this.overrides[i]!;
+    if (o.once) this.overrides.splice(i, 1);
+    const lines = o.response.slice(0, -1);
+    const last = o.response[o.response.length - 1]!;
+    return last === 'OK' ? { type: 'ok', lines } : last === 'ERROR' ? { type: 'final', lines, final: 'ERROR' } : { type: 'final', lines, final: last };
+  }
+}
+
+function normaliseCommand(c: string): string {
+  const s = c.trim().toUpperCase().replace(/^AT/, '');
+  return s.replace(/(=\?|\?|=.*)$/, '');
+}
+
+function bytesView(b: Buffer): { hex: string; text: string } {
+  return { hex: b.toString('hex'), text: b.toString('latin1') };
+}
+
+function packetSummary(p: Packet): { cmd: string; topic?: string; messageId?: number; qos?: number } {
+  const any = p as { cmd: string; topic?: string; messageId?: number; qos?: number };
+  return { cmd: any.cmd, topic: any.topic, messageId: any.messageId, qos: any.qos };
+}
