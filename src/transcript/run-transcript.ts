@@ -4,7 +4,7 @@
  * bytes) to prove the parser does not depend on how bytes arrive.
  */
 import type { MemoryHost } from '../port/memory-port.js';
-import { OutputTokenizer, type Step, type Transcript } from './transcript.js';
+import { formatPayload, formatTopic, OutputTokenizer, type Step, type Transcript } from './transcript.js';
 
 export interface TranscriptPeer {
   host: MemoryHost;
@@ -26,8 +26,13 @@ export class TranscriptMismatch extends Error {
     readonly expected: string,
     readonly actual: string | undefined,
     readonly transcriptOutput: string,
+    /** For steps that are not output lines (expect-publish): what went wrong instead. */
+    readonly detail?: string,
   ) {
-    super(`line ${step.line}: expected ${expected}, got ${actual === undefined ? '(nothing)' : JSON.stringify(actual)}`);
+    super(
+      `line ${step.line}: expected ${expected}, ` +
+        (detail !== undefined ? detail : `got ${actual === undefined ? '(nothing)' : JSON.stringify(actual)}`),
+    );
     this.name = 'TranscriptMismatch';
   }
 }
@@ -105,7 +110,12 @@ export async function runTranscript(t: Transcript, peer: TranscriptPeer, opts: R
           await peer.publish(step.topic, step.payload, step.qos, step.retain);
           break;
         case 'expect-publish':
-          await peer.waitForPublish(step.topic, step.payload, timeoutMs);
+          try {
+            await peer.waitForPublish(step.topic, step.payload, timeoutMs);
+          } catch (err) {
+            const expected = `a publish to ${formatTopic(step.topic)} ${formatPayload(step.payload)}`;
+            throw new TranscriptMismatch(step, expected, undefined, all.join('\n'), (err as Error).message);
+          }
           break;
       }
     }
