@@ -1,41 +1,98 @@
 /**
  * The `vmodem` command line (commander): `vmodem start`, `vmodem profiles`.
+ *
+ * Every mistake on the command line ends the process with exit code 2 and one line on stderr
+ * (`vmodem: …`); help goes to stdout with exit code 0.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
-import { createLogger } from '../util/logger.js';
-import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, startVmodem, VmodemConfigError } from '../vmodem.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Exit code for a bad command line or configuration. */
+export const EXIT_USAGE = 2;
+/** How long stopping may take after a signal before the process gives up. */
+const STOP_TIMEOUT_MS = 10_000;
+
 function portNumber(value: string): number {
-  const n = Number(value);
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0–65535');
   return n;
 }
 
+/** Errors as one line: `vmodem: <what> (see `vmodem start --help`)`. */
+function oneLineErrors(cmd: Command, helpHint: string): Command {
+  return cmd.configureOutput({
+    outputError: (str, write) => {
+      const msg = str.replace(/^error: /, '').replace(/\s+/g, ' ').trim();
+      write(`vmodem: ${msg} (see \`${helpHint}\`)\n`);
+    },
+  });
+}
+
+const START_EXAMPLES = `
+Examples:
+  vmodem start
+      quectel-ec200 on /tmp/vmodem0, embedded broker on 127.0.0.1:1883
+  vmodem start --link /tmp/ttyUSB0 --mqtt-port 0 --timing fast
+      for CI: a free broker port (printed in the banner), minimal delays
+  vmodem start --broker mqtt://127.0.0.1:1884
+      use a broker that is already running (no embedded broker is started)
+
+Firmware opens the link like /dev/ttyUSB0 (any baud rate, raw 8N1). Whatever host the firmware
+passes to AT+QMTOPEN, the modem connects to the broker above. SIGINT/SIGTERM stop the modem and
+remove the link.`;
+
+/** The package version (dist/cli/main.js and src/cli/main.ts both sit two levels below it). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('vmodem')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .description('A virtual cellular/Wi-Fi MQTT modem: a real serial port (PTY) speaking a vendor AT command set over a real MQTT broker.')
-    .showHelpAfterError('(run vmodem --help for usage)');
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  oneLineErrors(program, 'vmodem --help');
 
-  program
+  const start = program
     .command('start')
     .description('Start a modem on a pseudo-terminal, with an embedded MQTT broker unless --broker is given.')
-    .option('-p, --profile <id>', 'module profile (see `vmodem profiles`)', DEFAULT_PROFILE)
-    .option('-l, --link <path>', 'stable path of the serial device (symlink to /dev/pts/N)', DEFAULT_LINK)
-    .option('--mqtt-port <n>', 'port of the embedded broker on 127.0.0.1 (0 = pick a free port)', portNumber, DEFAULT_MQTT_PORT)
-    .option('--broker <url>', 'use this broker (mqtt://host:port or mqtts://host:port) instead of the embedded one')
+    .option('-p, --profile <id>', 'module profile to emulate (list them with `vmodem profiles`)', DEFAULT_PROFILE)
+    .option('-l, --link <path>', 'path the firmware opens: a symlink to the PTY (/dev/pts/N), removed on exit', DEFAULT_LINK)
+    .addOption(
+      new Option('--mqtt-port <n>', 'port of the embedded broker on 127.0.0.1 (0 = pick a free port)')
+        .argParser(portNumber)
+        .default(DEFAULT_MQTT_PORT)
+        .conflicts('broker'),
+    )
+    .option('--broker <url>', 'use this broker instead of the embedded one: mqtt://host[:port] or mqtts://host[:port]')
     .option('--state-dir <dir>', "where modules keep their flash (settings that survive a restart)", '.vmodem')
-    .addOption(new Option('--timing <mode>', 'real: delays like the real module; fast: minimal delays (CI)').choices(['real', 'fast']).default('real'))
+    .addOption(
+      new Option('--timing <mode>', 'real: answer with the real module\'s delays; fast: minimal delays (tests, CI)')
+        .choices(['real', 'fast'])
+        .default('real'),
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
-    .option('--log-file <path>', 'write JSON logs to this file instead of stderr')
+    .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
+    .addHelpText('after', START_EXAMPLES)
     .action(async (o: StartOptions) => {
       await runStart(o);
     });
+  oneLineErrors(start, 'vmodem start --help');
 
-  program
+  const profiles = program
     .command('profiles')
     .description('List the module profiles and the manuals they follow.')
     .action(() => {
@@ -44,6 +101,7 @@ export function buildProgram(): Command {
         process.stdout.write(`${id.padEnd(16)} ${p.module}\n${''.padEnd(16)} manual: ${p.manual.title} (${p.manual.file})\n`);
       }
     });
+  oneLineErrors(profiles, 'vmodem profiles --help');
 
   return program;
 }
@@ -59,10 +117,44 @@ interface StartOptions {
   logFile?: string;
 }
 
-async function runStart(o: StartOptions): Promise<void> {
-  const log = createLogger({ level: o.logLevel, file: o.logFile });
-  let vm;
+/** Fail early, in one line, on a log file that cannot be written (pino would fail later, loudly). */
+async function checkLogFile(file: string): Promise<void> {
+  if (!file) throw new VmodemConfigError('--log-file is empty');
   try {
+    await ensureDir(path.dirname(path.resolve(file)));
+    closeSync(openSync(file, 'a'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new VmodemConfigError(`--log-file ${file}: cannot write (${e.code ?? e.message})`);
+  }
+}
+
+function banner(vm: RunningVmodem, timing: TimingMode): string {
+  const serial = vm.linkPath ?? vm.devicePath;
+  let sub: string;
+  if (vm.broker) {
+    sub = `mosquitto_sub -h ${vm.broker.host} -p ${vm.broker.port} -t '#' -v`;
+  } else {
+    const u = new URL(vm.brokerUrl);
+    const tls = u.protocol !== 'mqtt:' && u.protocol !== 'tcp:';
+    sub = `mosquitto_sub -h ${u.hostname} -p ${u.port || (tls ? 8883 : 1883)}${tls ? ' --insecure --capath /etc/ssl/certs' : ''} -t '#' -v`;
+  }
+  return [
+    `vmodem ${vm.profile.id} (${vm.profile.module})`,
+    `  serial:  ${serial}${vm.linkPath ? ` -> ${vm.devicePath}` : ''}`,
+    `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
+    `  timing:  ${timing}`,
+    `  try:     screen ${serial} 115200    |    ${sub}`,
+    'Ctrl+C stops.',
+  ].join('\n');
+}
+
+async function runStart(o: StartOptions): Promise<void> {
+  let vm: RunningVmodem;
+  let log: Logger | undefined;
+  try {
+    if (o.logFile !== undefined) await checkLogFile(o.logFile);
+    log = createLogger({ level: o.logLevel, file: o.logFile });
     vm = await startVmodem({
       profile: o.profile,
       link: o.link,
@@ -73,27 +165,25 @@ async function runStart(o: StartOptions): Promise<void> {
       log,
     });
   } catch (err) {
-    const msg = err instanceof VmodemConfigError ? err.message : `unexpected failure: ${(err as Error).stack ?? String(err)}`;
-    process.stderr.write(`vmodem: ${msg}\n`);
-    log.flush?.();
-    process.exitCode = 2;
+    const config = err instanceof VmodemConfigError;
+    const msg = config ? (err as Error).message : `unexpected failure: ${(err as Error).message ?? String(err)}`;
+    if (!config) log?.error({ err }, 'start failed');
+    process.stderr.write(`vmodem: ${msg.replace(/\s+/g, ' ').trim()}\n`);
+    process.exitCode = config ? EXIT_USAGE : 1;
     return;
   }
-  const lines = [
-    `vmodem ${vm.profile.id} (${vm.profile.module})`,
-    `  serial:  ${vm.linkPath ?? vm.devicePath}${vm.linkPath ? ` -> ${vm.devicePath}` : ''}`,
-    `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
-    `  timing:  ${o.timing}`,
-    `  try:     screen ${vm.linkPath ?? vm.devicePath} 115200    |    mosquitto_sub -p ${vm.broker?.port ?? '<port>'} -t '#' -v`,
-    'Ctrl+C stops.',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const logger = log;
+  process.stdout.write(`${banner(vm, o.timing)}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => {
+      process.stderr.write(`vmodem: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
     vm.stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -107,6 +197,20 @@ async function runStart(o: StartOptions): Promise<void> {
   process.on('SIGHUP', () => stop('SIGHUP'));
 }
 
-export async function main(argv = process.argv): Promise<void> {
-  await buildProgram().parseAsync(argv);
+/**
+ * Run the CLI. Resolves with the exit code to use when the command is done (`vmodem start` keeps
+ * running until a signal and exits by itself).
+ */
+export async function main(argv = process.argv): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // The message was already written (help to stdout, errors as one line to stderr).
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      return Number(process.exitCode);
+    }
+    throw err;
+  }
+  return Number(process.exitCode ?? 0);
 }

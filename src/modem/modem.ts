@@ -35,7 +35,8 @@ export class Modem {
 
   constructor(opts: ModemOptions) {
     this.profile = opts.profile;
-    this.log = opts.log;
+    // Components add their own `component` binding; pino would repeat a key bound twice.
+    this.log = opts.log.child({ component: 'modem' });
     const at = opts.profile.at;
     this.engine = new AtEngine({
       port: opts.port,

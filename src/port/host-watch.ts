@@ -106,6 +106,9 @@ export function watchHost(
     try {
       child = spawn(resolvedPython ?? 'python3', ['-c', HELPER, devicePath], {
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group: a SIGTERM/SIGINT to vmodem's group (Ctrl+C, systemd, timeout)
+        // must not kill the watcher before vmodem shuts down. It exits when its stdin closes.
+        detached: true,
         env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
       });
     } catch (err) {

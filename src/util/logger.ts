@@ -30,7 +30,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (opts.file) {
-    return pino(base, pino.destination({ dest: opts.file, sync: false, mkdir: true }));
+    return pino(base, pino.destination({ dest: opts.file, sync: false }));
   }
   const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (pretty) {
