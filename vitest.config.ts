@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     // PTY and broker tests open real descriptors and ports; two workers suit the 2-core machine.
     maxWorkers: 2,
+    // CI counts results from a JSON report (.ci/run); people get the default reporter only.
+    ...(process.env.VMODEM_TEST_REPORT
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.VMODEM_TEST_REPORT } }
+      : {}),
   },
 });

@@ -11,6 +11,10 @@ import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
+import { PacedPort } from './port/paced-port.js';
+import { ModemController } from './control/controller.js';
+import { NetworkFaults } from './control/network-faults.js';
+import { createRecorder, type Recorder } from './record/recorder.js';
 import { loadProfile } from './profiles/load-profile.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
@@ -32,9 +36,44 @@ export interface VmodemOptions {
   stateDir?: string;
   timing?: TimingMode;
   log?: Logger;
+  /**
+   * How many modems of the profile to start (links /tmp/vmodem0 … /tmp/vmodemN-1, each with its
+   * own IMEI), all on one broker. Default 1. Ignored when `modems` is given.
+   */
+  count?: number;
+  /** Modems to start, each with its own profile, link, name or IMEI (a config file's list). */
+  modems?: ModemSpec[];
+  /** Pace serial output at this baud rate (10 bits per byte); 0 or absent = as fast as possible. */
+  baud?: number;
+  /** Record every byte, URC and MQTT packet as JSON lines (one file; modems are told apart). */
+  record?: string;
+}
+
+export interface ModemSpec {
+  /** Name used by the control API (default `modem<index>`). */
+  name?: string;
+  profile?: string;
+  link?: string | null;
+  imei?: string;
+}
+
+/** One running modem: its PTY, its serial pacing, the modem itself and its controller. */
+export interface ModemInstance {
+  readonly name: string;
+  readonly index: number;
+  readonly profile: Profile;
+  readonly modem: Modem;
+  readonly port: PtyPort;
+  readonly serial: PacedPort;
+  readonly controller: ModemController;
+  /** /dev/pts/N */
+  readonly devicePath: string;
+  readonly linkPath?: string;
+  readonly imei: string;
 }
 
 export interface RunningVmodem {
+  /** The first modem's profile, modem, PTY and paths (the single-modem case). */
   readonly profile: Profile;
   readonly modem: Modem;
   readonly port: PtyPort;
@@ -42,12 +81,39 @@ export interface RunningVmodem {
   readonly devicePath: string;
   /** The stable link, if any. */
   readonly linkPath?: string;
-  /** The broker MQTT clients (and the modem) use. */
+  /** Every modem, in order. */
+  readonly modems: readonly ModemInstance[];
+  /** The broker MQTT clients (and the modems) use. */
   readonly brokerUrl: string;
   /** The embedded broker, when one was started. */
   readonly broker?: EmbeddedBroker;
-  /** Stop the modem, remove the link, close the broker. Idempotent. */
+  /** The modem by index or name. */
+  find(ref: string | number): ModemInstance | undefined;
+  /** Stop the modems, remove the links, close the broker. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** `/tmp/vmodem0` → `/tmp/vmodem<i>`; a link without trailing digits gets the index appended. */
+export function nthLink(link: string, i: number): string {
+  if (i === 0) return link;
+  const m = /^(.*?)(\d+)$/.exec(link);
+  return m ? `${m[1]}${Number(m[2]) + i}` : `${link}${i}`;
+}
+
+/** The IMEI of the i-th modem: the base's first 14 digits plus i, with its Luhn check digit. */
+export function nthImei(base: string, i: number): string {
+  if (i === 0) return base;
+  const body = String((BigInt(base.slice(0, 14)) + BigInt(i)) % 10n ** 14n).padStart(14, '0');
+  let sum = 0;
+  for (let k = 0; k < 14; k++) {
+    let d = Number(body[k]);
+    if (k % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return body + String((10 - (sum % 10)) % 10);
 }
 
 export class VmodemConfigError extends Error {
@@ -120,13 +186,27 @@ export async function ensureDir(dir: string): Promise<void> {
 
 export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmodem> {
   const log = opts.log ?? silentLogger();
-  let profile: Profile;
-  try {
-    profile = loadProfile(opts.profile ?? DEFAULT_PROFILE);
-  } catch (err) {
-    throw new VmodemConfigError((err as Error).message);
+  const count = opts.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+    throw new VmodemConfigError(`--count ${String(opts.count)}: must be a whole number 1–10000`);
   }
+  const baseLink = opts.link === undefined ? DEFAULT_LINK : opts.link;
+  const specs: ModemSpec[] =
+    opts.modems && opts.modems.length > 0
+      ? opts.modems
+      : Array.from({ length: count }, (_, i) => ({ profile: opts.profile, link: baseLink === null ? null : nthLink(baseLink, i) }));
   // Check every setting before anything is started.
+  const profiles: Profile[] = [];
+  for (const spec of specs) {
+    try {
+      profiles.push(loadProfile(spec.profile ?? opts.profile ?? DEFAULT_PROFILE));
+    } catch (err) {
+      throw new VmodemConfigError((err as Error).message);
+    }
+  }
+  const names = specs.map((s, i) => s.name ?? `modem${i}`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new VmodemConfigError(`two modems are named "${dup}"; names must be unique`);
   const endpointsFromUrl = opts.broker !== undefined ? parseBrokerUrl(opts.broker) : undefined;
   const mqttPort = opts.mqttPort ?? DEFAULT_MQTT_PORT;
   if (!Number.isInteger(mqttPort) || mqttPort < 0 || mqttPort > 65535) {
@@ -136,6 +216,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   if (timing !== 'real' && timing !== 'fast') {
     throw new VmodemConfigError(`--timing ${String(timing)}: must be real or fast`);
   }
+  const baud = opts.baud ?? 0;
+  if (!Number.isInteger(baud) || baud < 0 || baud > 16_000_000) {
+    throw new VmodemConfigError(`--baud ${String(opts.baud)}: must be a whole number of bits per second (e.g. 115200)`);
+  }
   if (opts.stateDir) {
     try {
       await ensureDir(opts.stateDir);
@@ -144,6 +228,12 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       throw new VmodemConfigError(`--state-dir ${opts.stateDir}: cannot create (${e.code ?? e.message})`);
     }
   }
+
+  // Everything started so far, undone in reverse if a later step fails.
+  const undo: (() => Promise<void> | void)[] = [];
+  const rollback = async () => {
+    for (const u of undo.reverse()) await u();
+  };
 
   let broker: EmbeddedBroker | undefined;
   let endpoints: BrokerEndpoints;
@@ -158,49 +248,79 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
     }
+    undo.push(() => broker!.close());
     endpoints = { plain: { host: broker.host, port: broker.port } };
     brokerUrl = broker.url;
   }
 
-  const link = opts.link === undefined ? DEFAULT_LINK : opts.link ?? undefined;
-  let port: PtyPort;
-  try {
-    port = await openPtyPort({ link, log });
-  } catch (err) {
-    await broker?.close();
-    throw new VmodemConfigError((err as Error).message);
+  let recorder: Recorder | undefined;
+  if (opts.record) {
+    try {
+      recorder = createRecorder({ file: opts.record, broker, profile: profiles[0], timing, log });
+    } catch (err) {
+      await rollback();
+      throw new VmodemConfigError((err as Error).message);
+    }
+    const r = recorder;
+    undo.push(() => r.close());
   }
 
-  let modem: Modem;
+  const instances: ModemInstance[] = [];
   try {
-    modem = new Modem({
-      profile,
-      port,
-      log: log.child({ profile: profile.id }),
-      links: brokerLinkOpener(endpoints, log),
-      timing,
-    });
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      const profile = profiles[i]!;
+      const name = names[i]!;
+      const link = spec.link === undefined ? (baseLink === null ? undefined : nthLink(baseLink, i)) : spec.link ?? undefined;
+      const mlog = specs.length > 1 ? log.child({ modem: name }) : log;
+      let pty: PtyPort;
+      try {
+        pty = await openPtyPort({ link, log: mlog, hostEvents: specs.length === 1 });
+      } catch (err) {
+        throw new VmodemConfigError((err as Error).message);
+      }
+      undo.push(() => pty.close());
+      const serial = new PacedPort(pty);
+      if (baud > 0) serial.setBaud(baud);
+      const faults = await NetworkFaults.create(brokerLinkOpener(endpoints, mlog), endpoints.plain, mlog);
+      undo.push(() => faults.close());
+      const imei = spec.imei ?? nthImei(profile.identity.imei, i);
+      const modem = new Modem({
+        profile,
+        port: serial,
+        log: mlog.child({ profile: profile.id }),
+        links: recorder ? recorder.wrapLinks(faults.opener) : faults.opener,
+        timing,
+        imei,
+      });
+      undo.push(() => modem.stop());
+      recorder?.attach(modem.engine);
+      const controller = new ModemController({ name, index: i, modem, port: serial, faults, linkPath: pty.linkPath, broker });
+      undo.push(() => controller.dispose());
+      instances.push({ name, index: i, profile, modem, port: pty, serial, controller, devicePath: pty.devicePath, linkPath: pty.linkPath, imei });
+      if (specs.length > 1) mlog.info({ profile: profile.id, device: pty.devicePath, link: pty.linkPath }, 'modem started');
+    }
   } catch (err) {
-    await port.close();
-    await broker?.close();
+    await rollback();
     throw err;
   }
-  log.info({ profile: profile.id, device: port.devicePath, link: port.linkPath, broker: brokerUrl }, 'vmodem started');
 
   let stopping: Promise<void> | undefined;
+  const first = instances[0]!;
+  log.info({ profile: first.profile.id, device: first.devicePath, link: first.linkPath, broker: brokerUrl, modems: instances.length }, 'vmodem started');
   return {
-    profile,
-    modem,
-    port,
-    devicePath: port.devicePath,
-    linkPath: port.linkPath,
+    profile: first.profile,
+    modem: first.modem,
+    port: first.port,
+    devicePath: first.devicePath,
+    linkPath: first.linkPath,
+    modems: instances,
     brokerUrl,
     broker,
+    find: (ref) => (typeof ref === 'number' || /^\d+$/.test(ref) ? instances[Number(ref)] : instances.find((m) => m.name === ref)),
     stop: () =>
       (stopping ??= (async () => {
-        await modem.stop();
-        await port.close();
-        await broker?.close();
+        await rollback();
         log.info('vmodem stopped');
       })()),
   };

@@ -1,13 +1,33 @@
 /**
- * The embedded MQTT broker (Aedes 1.x over plain TCP), used when vmodem is not pointed at an
- * external broker. Later code installs sign-in checks with `setAuthenticator` and reaches the
- * other Aedes hooks through `aedes`.
+ * The embedded MQTT broker (Aedes 1.x over plain TCP, and optionally over TLS), used when vmodem
+ * is not pointed at an external broker. Later code installs sign-in checks with
+ * `setAuthenticator` and reaches the other Aedes hooks through `aedes` (the virtual cloud in
+ * src/cloud does both).
+ *
+ * The TLS listener uses a CA and server certificate kept in `<stateDir>/tls/` (created on first
+ * start, see tls-material.ts). It asks every client for a certificate but does not require one:
+ * secret-based sign-ins run over TLS without one, and certificate sign-ins (Tencent's certificate
+ * mode) are judged by the authenticator from `AuthRequest.peerCertificate`.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
+import { ensureTlsMaterial } from './tls-material.js';
+
+/** The client certificate a TLS client presented. */
+export interface PeerCertificate {
+  /** SHA-256 fingerprint, `AB:CD:…` as node:tls reports it. */
+  fingerprint256: string;
+  /** Subject common name, when present. */
+  commonName: string | undefined;
+  /** True when the certificate chains to the broker's CA (`<stateDir>/tls/ca.pem`). */
+  authorized: boolean;
+  /** DER bytes. */
+  raw: Buffer;
+}
 
 /** What a client asked to sign in with. */
 export interface AuthRequest {
@@ -16,6 +36,15 @@ export interface AuthRequest {
   password: Buffer | undefined;
   /** Peer address of the TCP connection, when known. */
   remoteAddress: string | undefined;
+  /** Which listener the connection came in on. */
+  transport: 'tcp' | 'tls';
+  /** TLS only: the client certificate, when the client presented one. */
+  peerCertificate: PeerCertificate | undefined;
+  /**
+   * The Aedes client being signed in. The same object reaches the authorize hooks, so it is the
+   * key for per-connection state. Treat it as read-only here.
+   */
+  client: Client;
 }
 
 /**
@@ -46,6 +75,14 @@ export interface EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   readonly host: string;
   /** `mqtt://HOST:PORT` */
   readonly url: string;
+  /** The TLS listener's port, when one was asked for. */
+  readonly tlsPort: number | undefined;
+  /** `mqtts://HOST:TLSPORT`, when there is a TLS listener. */
+  readonly tlsUrl: string | undefined;
+  /** The CA certificate clients must trust to reach the TLS listener (`<stateDir>/tls/ca.pem`). */
+  readonly caPath: string | undefined;
+  /** That CA certificate's PEM text. */
+  readonly ca: string | undefined;
   /** The Aedes instance, for hooks (authorizePublish, authorizeSubscribe, …). */
   readonly aedes: Aedes;
   /** Listen for client publishes; returns a function that removes the listener. */
@@ -63,6 +100,10 @@ export interface EmbeddedBrokerOptions {
   host?: string;
   log?: Logger;
   authenticate?: Authenticator;
+  /** Also serve MQTT over TLS on this port (0 = an ephemeral port). Needs `stateDir`. */
+  tlsPort?: number;
+  /** Where the TLS CA and server certificate are kept (`<stateDir>/tls/`); created when missing. */
+  stateDir?: string;
 }
 
 const CLOSE_TIMEOUT_MS = 2000;
@@ -77,17 +118,10 @@ function authError(returnCode: number, message: string): Error & { returnCode: n
 
 function ignore(): void {}
 
-export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const log = (opts.log ?? silentLogger()).child({ component: 'broker' });
-  const host = opts.host ?? '127.0.0.1';
-  const aedes = await Aedes.createBroker();
-  const server = net.createServer(aedes.handle);
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (sock) => {
-    sockets.add(sock);
-    sock.once('close', () => sockets.delete(sock));
-  });
+type Listener = net.Server | tls.Server;
 
+/** Listen, or reject with a message that names the port and the option to change. */
+async function listen(server: Listener, port: number, host: string, what: string, option: string): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: ErrnoError): void => {
@@ -100,44 +134,116 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      server.listen(opts.port, host);
+      server.listen(port, host);
     });
   } catch (e) {
     const err = e as ErrnoError;
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    let message = `cannot start the embedded MQTT broker on ${host}:${opts.port}: ${err.message}`;
+    let message = `cannot start the embedded ${what === 'MQTT' ? 'MQTT broker' : `${what} listener`} on ${host}:${port}: ${err.message}`;
     if (err.code === 'EADDRINUSE') {
-      message = `MQTT port ${opts.port} on ${host} is already in use; choose another --mqtt-port`;
+      message = `${what} port ${port} on ${host} is already in use; choose another ${option}`;
     } else if (err.code === 'EACCES') {
-      message = `no permission to listen on MQTT port ${opts.port} on ${host}; choose another --mqtt-port (above 1023)`;
+      message = `no permission to listen on ${what} port ${port} on ${host}; choose another ${option} (above 1023)`;
     }
     const wrapped: ErrnoError = new Error(message, { cause: err });
     if (err.code !== undefined) wrapped.code = err.code;
     throw wrapped;
   }
-  server.on('error', (err) => log.warn({ err }, 'broker listener error'));
+}
+
+function closeServer(server: Listener): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const log = (opts.log ?? silentLogger()).child({ component: 'broker' });
+  const host = opts.host ?? '127.0.0.1';
+  if (opts.tlsPort !== undefined && !opts.stateDir) {
+    throw new Error('the embedded broker needs a state directory (stateDir) to keep its TLS certificates');
+  }
+  // Certificates first: nothing is listening yet if openssl fails.
+  const material =
+    opts.tlsPort !== undefined ? await ensureTlsMaterial(opts.stateDir!, opts.log ? { log: opts.log } : {}) : undefined;
+
+  const aedes = await Aedes.createBroker();
+  const sockets = new Set<net.Socket>();
+  const track = (sock: net.Socket): void => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+  };
+  const server = net.createServer(aedes.handle);
+  server.on('connection', track);
+  const servers: Listener[] = [server];
+
+  let tlsServer: tls.Server | undefined;
+  if (material) {
+    tlsServer = tls.createServer(
+      // Ask for a client certificate, verify it against our CA, but let the authenticator decide.
+      { key: material.key, cert: material.cert, ca: [material.ca], requestCert: true, rejectUnauthorized: false },
+      (sock) => aedes.handle(sock),
+    );
+    // 'connection' carries the raw TCP socket: destroying it also ends a stalled handshake.
+    tlsServer.on('connection', track);
+    tlsServer.on('tlsClientError', (err: ErrnoError) => log.debug({ err: err.message, code: err.code }, 'TLS handshake failed'));
+    servers.push(tlsServer);
+  }
+
+  try {
+    await listen(server, opts.port, host, 'MQTT', '--mqtt-port');
+    if (tlsServer) await listen(tlsServer, opts.tlsPort!, host, 'MQTT TLS', 'TLS port');
+  } catch (err) {
+    await Promise.all(servers.filter((s) => s.listening).map(closeServer));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw err;
+  }
+  for (const s of servers) s.on('error', (err) => log.warn({ err }, 'broker listener error'));
 
   const address = server.address() as net.AddressInfo;
-  const broker = new Broker(aedes, server, sockets, host, address.port, log);
+  const tlsInfo = tlsServer && material
+    ? { port: (tlsServer.address() as net.AddressInfo).port, caPath: material.caPath, ca: material.ca }
+    : undefined;
+  const broker = new Broker(aedes, servers, sockets, host, address.port, tlsInfo, log);
   if (opts.authenticate) broker.setAuthenticator(opts.authenticate);
-  log.debug({ host, port: address.port }, 'embedded broker listening');
+  log.debug({ host, port: address.port, tlsPort: tlsInfo?.port, caPath: tlsInfo?.caPath }, 'embedded broker listening');
   return broker;
+}
+
+function peerCertificateOf(conn: unknown): PeerCertificate | undefined {
+  if (!(conn instanceof tls.TLSSocket)) return undefined;
+  const cert = conn.getPeerCertificate(false);
+  // An empty object means no certificate was presented.
+  if (!cert || !cert.raw) return undefined;
+  const cn = cert.subject?.CN;
+  return {
+    fingerprint256: cert.fingerprint256,
+    commonName: Array.isArray(cn) ? cn[0] : cn,
+    authorized: conn.authorized,
+    raw: cert.raw,
+  };
 }
 
 class Broker extends EventEmitter<EmbeddedBrokerEvents> implements EmbeddedBroker {
   readonly url: string;
+  readonly tlsPort: number | undefined;
+  readonly tlsUrl: string | undefined;
+  readonly caPath: string | undefined;
+  readonly ca: string | undefined;
   private closing: Promise<void> | null = null;
 
   constructor(
     readonly aedes: Aedes,
-    private readonly server: net.Server,
+    private readonly servers: Listener[],
     private readonly sockets: Set<net.Socket>,
     readonly host: string,
     readonly port: number,
+    tlsInfo: { port: number; caPath: string; ca: string } | undefined,
     private readonly log: Logger,
   ) {
     super();
     this.url = `mqtt://${host}:${port}`;
+    this.tlsPort = tlsInfo?.port;
+    this.tlsUrl = tlsInfo ? `mqtts://${host}:${tlsInfo.port}` : undefined;
+    this.caPath = tlsInfo?.caPath;
+    this.ca = tlsInfo?.ca;
 
     aedes.on('client', (client: Client) => {
       log.debug({ clientId: client.id }, 'client connected');
@@ -189,11 +295,15 @@ class Broker extends EventEmitter<EmbeddedBrokerEvents> implements EmbeddedBroke
     }
     const log = this.log;
     this.aedes.authenticate = (client, username, password, done) => {
+      const peerCertificate = peerCertificateOf(client.conn);
       const req: AuthRequest = {
         clientId: client.id,
         username: username ?? undefined,
         password: password ? Buffer.from(password) : undefined,
         remoteAddress: (client.conn as net.Socket).remoteAddress,
+        transport: client.conn instanceof tls.TLSSocket ? 'tls' : 'tcp',
+        peerCertificate,
+        client,
       };
       Promise.resolve()
         .then(() => fn(req))
@@ -220,9 +330,9 @@ class Broker extends EventEmitter<EmbeddedBrokerEvents> implements EmbeddedBroke
 
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    this.log.debug({ port: this.port }, 'embedded broker closing');
+    this.log.debug({ port: this.port, tlsPort: this.tlsPort }, 'embedded broker closing');
     const aedesClosed = new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = Promise.all(this.servers.map(closeServer));
     for (const sock of this.sockets) sock.destroy();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {

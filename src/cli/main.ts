@@ -8,6 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
+import { runCheck } from '../check/check.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
@@ -84,6 +85,9 @@ export function buildProgram(): Command {
         .choices(['real', 'fast'])
         .default('real'),
     )
+    .option('--count <n>', 'start N modems on one broker: links <link>, <link+1>, … each with its own IMEI', wholeNumber('--count'), 1)
+    .option('--baud <rate>', 'pace serial output like a UART at this baud rate (10 bits per byte); 0 = unpaced', wholeNumber('--baud'), 0)
+    .option('--record <file>', 'record every byte, URC and MQTT packet to this JSON-lines file (replay with `vmodem check`)')
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
     .addHelpText('after', START_EXAMPLES)
@@ -103,10 +107,32 @@ export function buildProgram(): Command {
     });
   oneLineErrors(profiles, 'vmodem profiles --help');
 
+  const check = program
+    .command('check')
+    .description('Replay the host side of a transcript (.at) or recording (.jsonl) against a fresh modem; exit 0 when the modem answers the same, 1 with the first difference.')
+    .argument('<transcript>', 'a transcript file (fixtures/transcripts/**.at format) or a --record file')
+    .option('-p, --profile <id>', 'profile to check against (default: @profile in the file, the recording\'s, or the folder name)')
+    .action(async (file: string, o: { profile?: string }) => {
+      const r = await runCheck({ file, profile: o.profile });
+      process.stdout.write(`${r.report}\n`);
+      process.exitCode = r.ok ? 0 : 1;
+    });
+  oneLineErrors(check, 'vmodem check --help');
+
   return program;
 }
 
+function wholeNumber(flag: string): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be a whole number`);
+    return Number(v);
+  };
+}
+
 interface StartOptions {
+  count: number;
+  baud: number;
+  record?: string;
   profile: string;
   link: string;
   mqttPort: number;
@@ -139,9 +165,13 @@ function banner(vm: RunningVmodem, timing: TimingMode): string {
     const tls = u.protocol !== 'mqtt:' && u.protocol !== 'tcp:';
     sub = `mosquitto_sub -h ${u.hostname} -p ${u.port || (tls ? 8883 : 1883)}${tls ? ' --insecure --capath /etc/ssl/certs' : ''} -t '#' -v`;
   }
+  const serialLines =
+    vm.modems.length === 1
+      ? [`  serial:  ${serial}${vm.linkPath ? ` -> ${vm.devicePath}` : ''}`]
+      : vm.modems.map((m) => `  ${m.name.padEnd(8)} ${m.linkPath ?? m.devicePath}${m.linkPath ? ` -> ${m.devicePath}` : ''}  IMEI ${m.imei}`);
   return [
-    `vmodem ${vm.profile.id} (${vm.profile.module})`,
-    `  serial:  ${serial}${vm.linkPath ? ` -> ${vm.devicePath}` : ''}`,
+    `vmodem ${vm.profile.id} (${vm.profile.module})${vm.modems.length > 1 ? ` × ${vm.modems.length}` : ''}`,
+    ...serialLines,
     `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
     `  timing:  ${timing}`,
     `  try:     screen ${serial} 115200    |    ${sub}`,
@@ -162,6 +192,9 @@ async function runStart(o: StartOptions): Promise<void> {
       broker: o.broker,
       stateDir: o.stateDir,
       timing: o.timing,
+      count: o.count,
+      baud: o.baud,
+      record: o.record,
       log,
     });
   } catch (err) {

@@ -7,7 +7,10 @@
  * the first packet).
  */
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 import type { Logger } from 'pino';
 import { silentLogger } from '../util/logger.js';
@@ -49,6 +52,8 @@ export interface FaultProxyEvents {
 export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   readonly faults: ProxyFaults = { latencyMs: 0, down: false, stalled: false };
   private readonly pairs = new Set<Pair>();
+  /** Broker connections opened ahead of the device's (see offerUpstream). */
+  private readonly offered: net.Socket[] = [];
   private closed = false;
 
   private constructor(
@@ -63,19 +68,39 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     const server = net.createServer();
     const proxy = new FaultProxy(server, upstream, log);
     server.on('connection', (s) => proxy.accept(s));
+    // A Unix socket in a private directory: no TCP port is opened, nobody else can connect.
+    const dir = mkdtempSync(join(tmpdir(), 'vmodem-'));
+    proxy.dir = dir;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(join(dir, 'broker.sock'), () => resolve());
     });
     return proxy;
   }
 
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+  private dir = '';
+
+  /** The Unix socket the modem's links connect to. */
+  get path(): string {
+    return join(this.dir, 'broker.sock');
   }
 
   get connectionCount(): number {
     return this.pairs.size;
+  }
+
+  /**
+   * A broker connection opened ahead of the device's own, so that the device's open fails the
+   * way the broker's does (refused, unreachable) instead of succeeding against the proxy. Any
+   * offered connection serves any device connection: they all lead to the same broker.
+   */
+  offerUpstream(socket: net.Socket): void {
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      const i = this.offered.indexOf(socket);
+      if (i >= 0) this.offered.splice(i, 1);
+    });
+    this.offered.push(socket);
   }
 
   /** Close every connection from the broker's side: the device sees the peer close. */
@@ -89,7 +114,9 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     if (this.closed) return;
     this.closed = true;
     this.dropAll();
+    for (const s of this.offered.splice(0)) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private accept(device: net.Socket): void {
@@ -135,10 +162,12 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   }
 
   private connectUpstream(pair: Pair, first: Buffer): void {
-    const broker = net.connect(this.upstream.port, this.upstream.host);
+    const offered = this.offered.shift();
+    const broker = offered ?? net.connect(this.upstream.port, this.upstream.host);
     pair.broker = broker;
     broker.setNoDelay(true);
-    broker.on('connect', () => this.forward(pair, 'up', first));
+    if (offered) this.forward(pair, 'up', first);
+    else broker.on('connect', () => this.forward(pair, 'up', first));
     broker.on('data', (chunk: Buffer) => this.forward(pair, 'down', chunk));
     broker.on('error', () => this.end(pair));
     broker.on('close', () => {

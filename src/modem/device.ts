@@ -7,6 +7,8 @@ import type { AtEngine } from '../at/engine.js';
 import type { CommandDef, Line } from '../at/types.js';
 import type { BrokerResolver, MqttLink, OpenOptions } from '../mqtt/types.js';
 import type { Profile } from '../profiles/profile.js';
+import type { CloudEndpoints } from './cloud-endpoints.js';
+import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
 import type { Timing } from './timing.js';
 
@@ -27,6 +29,15 @@ export interface Device {
   readonly imei: string;
   /** Queue a URC after `delayMs` (already scaled by the timing mode). */
   urc(line: Line, delayMs?: number): void;
+  /**
+   * The module's flash (module-flash.ts): what the manuals keep across power cycles. Absent = the
+   * command set keeps it in RAM. Read it at use time, not at construction.
+   */
+  flash?: FlashStore;
+  /** The virtual cloud's HTTP(S) side (registration, firmware downloads), when one runs. */
+  cloud?: CloudEndpoints;
+  /** Restart the whole module (what AT+CFUN=1,1 does); absent = the set restarts only itself. */
+  reboot?: () => void;
 }
 
 /** A command set: the commands it adds, plus hooks the modem calls. */

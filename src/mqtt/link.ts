@@ -101,7 +101,7 @@ export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<Mq
         tcpConnected = true;
       });
     } else {
-      sock = net.connect({ host: target.host, port: target.port });
+      sock = target.path ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port });
     }
     const fail = (reason: OpenFailure, message: string): void => {
       if (settled) return;

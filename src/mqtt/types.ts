@@ -12,6 +12,8 @@ import type { EventEmitter } from 'node:events';
 export interface BrokerTarget {
   host: string;
   port: number;
+  /** Connect to this Unix socket instead of host:port (vmodem's own fault proxy). */
+  path?: string;
   tls: boolean;
   /** Extra TLS options (CA, client cert) when tls is true. */
   ca?: Buffer | string;
