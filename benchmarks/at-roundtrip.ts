@@ -7,30 +7,45 @@
  *   vmodem  a real startVmodem() (profile quectel-ec200, embedded broker on port 0, fast timing).
  *
  * The client is a separate process playing the firmware: benchmarks/rt-client.c, compiled with
- * `cc -O2` into a temp dir at run time (a Python client tops out near the floor itself, ~8–11k/s),
- * or benchmarks/rt_client.py when no C compiler is found. It sends one `AT\r` at a time and stops
+ * `cc -O2` into a temp dir at run time (a Python client costs several times the CPU per round trip
+ * and can itself be the bottleneck), or benchmarks/rt_client.py when no C compiler is found. It sends one `AT\r` at a time and stops
  * the clock when it has read `OK\r\n`.
  *
  * Options (flag or environment variable):
  *   --n N          BENCH_N         measured round trips per target (default 20000)
- *   --warmup N     BENCH_WARMUP    warm-up round trips per target (default 2000)
+ *   --rounds R     BENCH_ROUNDS    split them into R rounds per target, run alternately
+ *                                  (floor, vmodem, vmodem, floor, ...) so that other load on the
+ *                                  machine hits both alike; percentiles are over all round trips
+ *                                  (default 4)
+ *   --warmup N     BENCH_WARMUP    warm-up round trips before each round (default 1000)
+ *   --warmup-first N BENCH_WARMUP_FIRST  ... before a target's first round instead (default 5000:
+ *                                  the JIT and the garbage left by start-up settle)
  *   --client K     BENCH_CLIENT    c | python (default c, python when cc is missing)
  *   --echo         BENCH_ECHO=1    leave vmodem's echo on (default: send ATE0 first)
  *   --profile      BENCH_PROFILE=1 CPU-profile each target (in-process inspector) and print the
  *                                  functions with the most self time; numbers are then distorted
  *   --profile-dir D BENCH_PROFILE_DIR  also write the .cpuprofile files there
  *
+ * Also measured, for attributing vmodem's overhead: "engine", the same modem on an in-memory port
+ * in this process (no PTY, no client, no event-loop wake-ups): the JavaScript cost of one
+ * `AT\r` → OK through the engine alone.
+ *
  * Targets (issue): vmodem ≥ 8,000 round trips/s and p50 ≤ 1.5× the floor's. A miss is reported,
  * never an exit code: this is a benchmark, not a test. Plain-text table first, one JSON line last.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Session } from 'node:inspector/promises';
+import { brokerLinkOpener } from '../src/modem/link-opener.js';
+import { Modem } from '../src/modem/modem.js';
+import { MemoryPort } from '../src/port/memory-port.js';
 import { openPtyPort } from '../src/port/pty-port.js';
+import { loadProfile } from '../src/profiles/load-profile.js';
+import { silentLogger } from '../src/util/logger.js';
 import { startVmodem } from '../src/vmodem.js';
 
 const execFileP = promisify(execFile);
@@ -44,6 +59,8 @@ const TARGET_P50_RATIO = 1.5;
 interface Options {
   n: number;
   warmup: number;
+  warmupFirst: number;
+  rounds: number;
   client: 'c' | 'python';
   echo: boolean;
   profile: boolean;
@@ -58,7 +75,7 @@ function parseOptions(argv: readonly string[]): Options {
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (['n', 'warmup', 'client', 'profile-dir'].includes(a.slice(2))) {
+    else if (['n', 'warmup', 'warmup-first', 'rounds', 'client', 'profile-dir'].includes(a.slice(2))) {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
       flags.set(a.slice(2), v);
@@ -80,11 +97,13 @@ function parseOptions(argv: readonly string[]): Options {
   const client = str('client', 'BENCH_CLIENT') ?? 'c';
   if (client !== 'c' && client !== 'python') throw new Error(`--client must be c or python, got ${client}`);
   for (const k of flags.keys()) {
-    if (!['n', 'warmup', 'client', 'echo', 'profile', 'profile-dir'].includes(k)) throw new Error(`unknown option --${k}`);
+    if (!['n', 'warmup', 'warmup-first', 'rounds', 'client', 'echo', 'profile', 'profile-dir'].includes(k)) throw new Error(`unknown option --${k}`);
   }
   return {
     n: int('n', 'BENCH_N', 20_000, 1),
-    warmup: int('warmup', 'BENCH_WARMUP', 2_000, 0),
+    warmup: int('warmup', 'BENCH_WARMUP', 1_000, 0),
+    warmupFirst: int('warmup-first', 'BENCH_WARMUP_FIRST', 5_000, 0),
+    rounds: int('rounds', 'BENCH_ROUNDS', 4, 1),
     client,
     echo: bool('echo', 'BENCH_ECHO'),
     profile: bool('profile', 'BENCH_PROFILE') || str('profile-dir', 'BENCH_PROFILE_DIR') !== undefined,
@@ -148,14 +167,23 @@ interface ClientResult {
   max_ns: number;
   unexpected: number;
   cpu_us: number;
+  cpu_total_us: number;
   reply_bytes: number;
   reply_hex: string;
 }
 
-function runClient(cmd: ClientCmd, device: string, opts: Options, init: string[]): Promise<ClientResult> {
+function runClient(
+  cmd: ClientCmd,
+  device: string,
+  warmup: number,
+  n: number,
+  init: string[],
+  rawFile: string,
+): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd.argv0, [...cmd.args, device, String(opts.warmup), String(opts.n), ...init], {
+    const child = spawn(cmd.argv0, [...cmd.args, device, String(warmup), String(n), ...init], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RT_RAW: rawFile },
     });
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -172,7 +200,37 @@ function runClient(cmd: ClientCmd, device: string, opts: Options, init: string[]
   });
 }
 
-// ---------------------------------------------------------------- measuring one target
+// ---------------------------------------------------------------- measuring
+
+/** A responder the client can talk to. */
+interface Target {
+  name: string;
+  device: string;
+  /** Lines the client sends once per round before the warm-up (e.g. ATE0). */
+  init: string[];
+  close(): Promise<void>;
+}
+
+/** Everything measured for one target, accumulated over its rounds. */
+interface Acc {
+  name: string;
+  lat: Uint32Array[];
+  n: number;
+  elapsedNs: number;
+  roundRates: number[];
+  /** Round trips the responder served in all (warm-up and init included). */
+  served: number;
+  nodeCpuUs: number;
+  nodeSysUs: number;
+  clientCpuUs: number;
+  /** CPU used by everything else on the machine during this target's rounds (µs), and wall time. */
+  otherCpuUs: number;
+  wallUs: number;
+  init: ClientResult['init'];
+  reply: string;
+  unexpected: number;
+  prof?: ProfAgg;
+}
 
 interface Measured {
   name: string;
@@ -183,70 +241,137 @@ interface Measured {
   p999_us: number;
   max_us: number;
   mean_us: number;
+  round_rates: number[];
   /** CPU the Node process used per round trip (µs), and the client's. */
   node_cpu_us_per_rt: number;
+  /** The kernel's share of it (system time: syscalls, PTY line discipline, wake-ups). */
+  node_sys_us_per_rt: number;
   client_cpu_us_per_rt: number;
+  /** Average number of cores other processes kept busy meanwhile (noise indicator). */
+  other_load_cores: number;
   init: ClientResult['init'];
   reply: string;
   unexpected: number;
-  drained: number;
-  hot?: HotSpot[];
+  hot?: HotSpots;
 }
 
-interface HotSpot {
-  fn: string;
-  where: string;
-  self_pct: number;
+let clkTck = 100;
+
+/** Busy CPU time of the whole machine so far (µs), from /proc/stat; undefined off Linux. */
+async function machineBusyUs(): Promise<number | undefined> {
+  try {
+    const line = (await readFile('/proc/stat', 'latin1')).split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...
+    const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0);
+    return (busy * 1e6) / clkTck;
+  } catch {
+    return undefined;
+  }
 }
 
-async function measure(
-  name: string,
-  device: string,
+function newAcc(name: string, profile: boolean): Acc {
+  return {
+    name,
+    lat: [],
+    n: 0,
+    elapsedNs: 0,
+    roundRates: [],
+    served: 0,
+    nodeCpuUs: 0,
+    nodeSysUs: 0,
+    clientCpuUs: 0,
+    otherCpuUs: 0,
+    wallUs: 0,
+    init: [],
+    reply: '',
+    unexpected: 0,
+    prof: profile ? newProfAgg() : undefined,
+  };
+}
+
+async function runRound(
+  target: Target,
+  acc: Acc,
   client: ClientCmd,
   opts: Options,
-  init: string[],
-): Promise<Measured> {
+  n: number,
+  tmp: string,
+): Promise<void> {
+  const warmup = acc.n === 0 ? Math.max(opts.warmup, opts.warmupFirst) : opts.warmup;
+  const rawFile = path.join(tmp, `lat-${target.name}.bin`);
   let session: Session | undefined;
-  if (opts.profile) {
+  if (acc.prof) {
     session = new Session();
     session.connect();
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 100 });
     await session.post('Profiler.start');
   }
+  const busy0 = await machineBusyUs();
+  const wall0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const r = await runClient(client, device, opts, init);
+  const r = await runClient(client, target.device, warmup, n, target.init, rawFile);
   const cpu = process.cpuUsage(cpu0);
-  let hot: HotSpot[] | undefined;
+  const wallUs = Number(process.hrtime.bigint() - wall0) / 1000;
+  const busy1 = await machineBusyUs();
   if (session) {
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
-    hot = hotSpots(profile);
+    addProfile(acc.prof!, profile);
     if (opts.profileDir) {
-      const file = path.join(opts.profileDir, `at-roundtrip-${name}-${Date.now()}.cpuprofile`);
+      const file = path.join(opts.profileDir, `at-roundtrip-${target.name}-${Date.now()}.cpuprofile`);
       await writeFile(file, JSON.stringify(profile));
       console.error(`# wrote ${file}`);
     }
   }
-  const us = (ns: number): number => ns / 1000;
-  // Node CPU covers the client's whole life (incl. warm-up), so divide by every round trip.
-  const total = opts.warmup + opts.n + init.length;
+  const raw = await readFile(rawFile);
+  acc.lat.push(new Uint32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4).slice());
+  acc.n += r.n;
+  acc.elapsedNs += r.elapsed_ns;
+  acc.roundRates.push(round(r.n / (r.elapsed_ns / 1e9)));
+  acc.served += warmup + r.n + target.init.length;
+  acc.nodeCpuUs += cpu.user + cpu.system;
+  acc.nodeSysUs += cpu.system;
+  acc.clientCpuUs += r.cpu_us;
+  acc.wallUs += wallUs;
+  if (busy0 !== undefined && busy1 !== undefined) {
+    acc.otherCpuUs += Math.max(0, busy1 - busy0 - (cpu.user + cpu.system) - r.cpu_total_us);
+  }
+  acc.init = r.init;
+  acc.reply ||= JSON.stringify(Buffer.from(r.reply_hex, 'hex').toString('latin1'));
+  acc.unexpected += r.unexpected;
+}
+
+function summarize(acc: Acc): Measured {
+  const all = new Uint32Array(acc.n);
+  let off = 0;
+  let sum = 0;
+  for (const a of acc.lat) {
+    all.set(a, off);
+    off += a.length;
+    for (let i = 0; i < a.length; i++) sum += a[i]!;
+  }
+  all.sort();
+  const pct = (p: number): number => all[Math.round((all.length - 1) * p)]! / 1000;
   return {
-    name,
-    rate: r.n / (r.elapsed_ns / 1e9),
-    p50_us: us(r.p50_ns),
-    p90_us: us(r.p90_ns),
-    p99_us: us(r.p99_ns),
-    p999_us: us(r.p999_ns),
-    max_us: us(r.max_ns),
-    mean_us: us(r.mean_ns),
-    node_cpu_us_per_rt: (cpu.user + cpu.system) / total,
-    client_cpu_us_per_rt: r.cpu_us / r.n,
-    init: r.init,
-    reply: JSON.stringify(Buffer.from(r.reply_hex, 'hex').toString('latin1')),
-    unexpected: r.unexpected,
-    drained: r.drained,
-    hot,
+    name: acc.name,
+    rate: acc.n / (acc.elapsedNs / 1e9),
+    p50_us: pct(0.5),
+    p90_us: pct(0.9),
+    p99_us: pct(0.99),
+    p999_us: pct(0.999),
+    max_us: all[all.length - 1]! / 1000,
+    mean_us: sum / acc.n / 1000,
+    round_rates: acc.roundRates,
+    node_cpu_us_per_rt: acc.nodeCpuUs / acc.served,
+    node_sys_us_per_rt: acc.nodeSysUs / acc.served,
+    client_cpu_us_per_rt: acc.clientCpuUs / acc.n,
+    other_load_cores: acc.otherCpuUs / acc.wallUs,
+    init: acc.init,
+    reply: acc.reply,
+    unexpected: acc.unexpected,
+    hot: acc.prof ? hotSpots(acc.prof) : undefined,
   };
 }
 
@@ -256,25 +381,79 @@ interface ProfileNode {
   hitCount?: number;
 }
 
-/** Self time by function, top 15, as a share of all samples (idle included). */
-function hotSpots(profile: { nodes: ProfileNode[] }): HotSpot[] {
-  const byFn = new Map<string, { fn: string; where: string; hits: number }>();
-  let total = 0;
+interface HotSpot {
+  fn: string;
+  where: string;
+  self_pct: number;
+}
+
+interface HotSpots {
+  /** Share of samples in which the main thread was idle (waiting in epoll). */
+  idle_pct: number;
+  /** Self time by function, top 15, as a share of busy (non-idle) samples. */
+  functions: HotSpot[];
+  /** Self time by file (project files), "node internals", native code, GC, as a share of busy samples. */
+  areas: HotSpot[];
+}
+
+const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
+
+/** Self-time samples summed over a target's rounds. */
+interface ProfAgg {
+  total: number;
+  idle: number;
+  byFn: Map<string, { fn: string; where: string; hits: number }>;
+  byArea: Map<string, number>;
+}
+
+function newProfAgg(): ProfAgg {
+  return { total: 0, idle: 0, byFn: new Map(), byArea: new Map() };
+}
+
+function addProfile(agg: ProfAgg, profile: { nodes: ProfileNode[] }): void {
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
-    total += hits;
     if (hits === 0) continue;
+    agg.total += hits;
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${shortUrl(url)}:${lineNumber + 1}` : '';
+    if (functionName === '(idle)') {
+      agg.idle += hits;
+      continue;
+    }
+    const file = url ? shortUrl(url) : '';
+    // Line numbers of tsx-transformed project files point into the generated code: leave them out.
+    const where = file.startsWith('node:') ? `${file}:${lineNumber + 1}` : file;
     const key = `${functionName}@${where}`;
-    const e = byFn.get(key) ?? { fn: functionName || '(anonymous)', where, hits: 0 };
+    const e = agg.byFn.get(key) ?? { fn: functionName || '(anonymous)', where, hits: 0 };
     e.hits += hits;
-    byFn.set(key, e);
+    agg.byFn.set(key, e);
+    const area = SPECIAL.has(functionName)
+      ? functionName
+      : !file
+        ? `(native) ${functionName}`
+        : file.startsWith('node:')
+          ? 'node internals (JS)'
+          : file.startsWith('nm/')
+            ? `nm/${file.split('/')[1]}`
+            : file;
+    agg.byArea.set(area, (agg.byArea.get(area) ?? 0) + hits);
   }
-  return [...byFn.values()]
-    .sort((a, b) => b.hits - a.hits)
-    .slice(0, 15)
-    .map((e) => ({ fn: e.fn, where: e.where, self_pct: round((100 * e.hits) / Math.max(1, total), 1) }));
+}
+
+function hotSpots(agg: ProfAgg): HotSpots {
+  const busy = Math.max(1, agg.total - agg.idle);
+  const pct = (h: number): number => round((100 * h) / busy, 1);
+  return {
+    idle_pct: round((100 * agg.idle) / Math.max(1, agg.total), 1),
+    functions: [...agg.byFn.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, 15)
+      .map((e) => ({ fn: e.fn, where: e.where, self_pct: pct(e.hits) })),
+    areas: [...agg.byArea.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([area, hits]) => ({ fn: area, where: '', self_pct: pct(hits) })),
+  };
 }
 
 function shortUrl(url: string): string {
@@ -288,7 +467,8 @@ function shortUrl(url: string): string {
 
 const OK = Buffer.from('\r\nOK\r\n');
 
-async function benchFloor(client: ClientCmd, opts: Options): Promise<Measured> {
+/** The floor: the same PTY port vmodem uses, answering every CR with OK and nothing else. */
+async function startFloor(): Promise<Target> {
   const port = await openPtyPort();
   port.on('data', (chunk: Buffer) => {
     let lines = 0;
@@ -296,24 +476,68 @@ async function benchFloor(client: ClientCmd, opts: Options): Promise<Measured> {
     if (lines === 1) port.write(OK);
     else if (lines > 1) port.write(Buffer.concat(Array<Buffer>(lines).fill(OK)));
   });
-  try {
-    return await measure('floor', port.devicePath, client, opts, []);
-  } finally {
-    await port.close();
-  }
+  return { name: 'floor', device: port.devicePath, init: [], close: () => port.close() };
 }
 
-async function benchVmodem(client: ClientCmd, opts: Options, tmp: string): Promise<Measured> {
+async function startVmodemTarget(opts: Options, tmp: string): Promise<Target> {
   const vm = await startVmodem({
     profile: 'quectel-ec200',
     link: path.join(tmp, 'vmodem-bench'),
     mqttPort: 0,
     timing: 'fast',
   });
+  return {
+    name: 'vmodem',
+    device: vm.linkPath ?? vm.devicePath,
+    init: opts.echo ? [] : ['ATE0'],
+    close: () => vm.stop(),
+  };
+}
+
+/**
+ * The engine alone: the quectel-ec200 modem on a MemoryPort, driven in-process, one `AT\r` at a
+ * time. Returns mean µs per round trip (over the best of 3 batches, to shed other load).
+ */
+async function benchEngine(n: number, warmup: number): Promise<{ mean_us: number; rate: number }> {
+  const port = new MemoryPort();
+  const modem = new Modem({
+    profile: loadProfile('quectel-ec200'),
+    port,
+    log: silentLogger(),
+    links: brokerLinkOpener({ plain: { host: '127.0.0.1', port: 1 } }, silentLogger()),
+    timing: 'fast',
+    bootUrcs: false,
+  });
+  let waiting: (() => void) | undefined;
+  let seen = '';
+  port.host.onData((chunk) => {
+    seen += chunk.toString('latin1');
+    if (seen.endsWith('OK\r\n')) {
+      seen = '';
+      const w = waiting;
+      waiting = undefined;
+      w?.();
+    }
+  });
+  const rt = (line: string): Promise<void> =>
+    new Promise<void>((resolve) => {
+      waiting = resolve;
+      port.host.send(line);
+    });
   try {
-    return await measure('vmodem', vm.linkPath ?? vm.devicePath, client, opts, opts.echo ? [] : ['ATE0']);
+    await rt('ATE0\r');
+    for (let i = 0; i < warmup; i++) await rt('AT\r');
+    let best = Infinity;
+    const batch = Math.max(1, Math.ceil(n / 3));
+    for (let b = 0; b < 3; b++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < batch; i++) await rt('AT\r');
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / batch);
+    }
+    return { mean_us: best / 1000, rate: 1e9 / best };
   } finally {
-    await vm.stop();
+    await modem.stop();
+    await port.close();
   }
 }
 
@@ -357,12 +581,30 @@ async function main(): Promise<void> {
     console.log('AT round trips over the PTY: AT\\r -> \\r\\nOK\\r\\n, one at a time');
     console.log(`machine  ${m.cpu}, ${m.cores} cores, ${m.mem_gb} GB, ${m.kernel} (${m.arch}), node ${m.node}, load ${m.load1}`);
     console.log(`client   ${client.describe}, separate process`);
-    console.log(`run      ${fmt(opts.warmup)} warm-up + ${fmt(opts.n)} measured round trips per target` +
+    console.log(`run      ${fmt(opts.n)} measured round trips per target in ${opts.rounds} alternating rounds, ${fmt(opts.warmup)} warm-up before each (first: ${fmt(Math.max(opts.warmup, opts.warmupFirst))})` +
       (opts.profile ? '; CPU PROFILER ON (figures distorted)' : ''));
     if (note) console.log(`note     ${note}`);
 
-    const floor = await benchFloor(client, opts);
-    const vmodem = await benchVmodem(client, opts, tmp);
+    try {
+      clkTck = Number((await execFileP('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+    } catch {
+      /* keep 100 */
+    }
+    const targets = [await startFloor(), await startVmodemTarget(opts, tmp)];
+    const accs = targets.map((t) => newAcc(t.name, opts.profile));
+    try {
+      const perRound = Math.ceil(opts.n / opts.rounds);
+      for (let r = 0; r < opts.rounds; r++) {
+        const n = Math.min(perRound, opts.n - r * perRound);
+        if (n <= 0) break;
+        const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        for (const i of order) await runRound(targets[i]!, accs[i]!, client, opts, n, tmp);
+      }
+    } finally {
+      for (const t of targets) await t.close();
+    }
+    const [floor, vmodem] = accs.map(summarize) as [Measured, Measured];
+    const engine = await benchEngine(opts.n, opts.warmupFirst);
 
     const initDesc = vmodem.init.length === 0
       ? 'echo left ON (vmodem replies include the echoed AT\\r)'
@@ -370,7 +612,7 @@ async function main(): Promise<void> {
     console.log(`vmodem   profile quectel-ec200, embedded broker on port 0, timing fast; ${initDesc}`);
     console.log();
     const rows = [
-      ['target', 'rt/s', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'node CPU µs/rt', 'client CPU µs/rt', 'reply'],
+      ['target', 'rt/s', 'p50 µs', 'p90 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'node CPU µs/rt (sys)', 'client CPU µs/rt', 'other load', 'reply'],
       ...[floor, vmodem].map((r) => [
         r.name,
         fmt(r.rate),
@@ -379,8 +621,9 @@ async function main(): Promise<void> {
         fmt(r.p99_us, 1),
         fmt(r.p999_us, 1),
         fmt(r.max_us),
-        fmt(r.node_cpu_us_per_rt, 1),
+        `${fmt(r.node_cpu_us_per_rt, 1)} (${fmt(r.node_sys_us_per_rt, 1)})`,
         fmt(r.client_cpu_us_per_rt, 1),
+        fmt(r.other_load_cores, 2),
         r.reply + (r.unexpected > 0 ? ` (${fmt(r.unexpected)} not exactly \\r\\nOK\\r\\n)` : ''),
       ]),
     ];
@@ -391,6 +634,9 @@ async function main(): Promise<void> {
     const ratePass = vmodem.rate >= TARGET_RATE;
     const p50Pass = p50Ratio <= TARGET_P50_RATIO;
     console.log();
+    console.log(`engine   in-process, no PTY (MemoryPort): ${fmt(engine.mean_us, 2)} µs per AT→OK, ${fmt(engine.rate)}/s` +
+      ` (vmodem p50 − floor p50 = ${fmt(vmodem.p50_us - floor.p50_us, 1)} µs)`);
+    console.log();
     console.log(`vmodem/floor  rate ×${fmt(rateRatio, 2)}   p50 ×${fmt(p50Ratio, 2)}`);
     console.log(`target rate   vmodem ≥ ${fmt(TARGET_RATE)} rt/s: ${fmt(vmodem.rate)} → ${ratePass ? 'PASS' : 'MISS'}`);
     console.log(`target p50    vmodem ≤ ${TARGET_P50_RATIO}× floor: ×${fmt(p50Ratio, 2)} → ${p50Pass ? 'PASS' : 'MISS'}`);
@@ -398,8 +644,10 @@ async function main(): Promise<void> {
     for (const r of [floor, vmodem]) {
       if (!r.hot) continue;
       console.log();
-      console.log(`hot spots (${r.name}): self time, % of all samples incl. idle`);
-      console.log(table([['%', 'function', 'where'], ...r.hot.map((h) => [fmt(h.self_pct, 1), h.fn, h.where])]));
+      console.log(`hot spots (${r.name}): main thread idle ${fmt(r.hot.idle_pct, 1)}% of samples; self time as % of busy samples`);
+      console.log(table([['%', 'area'], ...r.hot.areas.map((h) => [fmt(h.self_pct, 1), h.fn])]));
+      console.log();
+      console.log(table([['%', 'function', 'where'], ...r.hot.functions.map((h) => [fmt(h.self_pct, 1), h.fn, h.where])]));
     }
 
     const strip = (r: Measured): Record<string, unknown> => ({
@@ -411,7 +659,10 @@ async function main(): Promise<void> {
       max_us: round(r.max_us, 1),
       mean_us: round(r.mean_us, 1),
       node_cpu_us_per_rt: round(r.node_cpu_us_per_rt, 2),
+      node_sys_us_per_rt: round(r.node_sys_us_per_rt, 2),
       client_cpu_us_per_rt: round(r.client_cpu_us_per_rt, 2),
+      other_load_cores: round(r.other_load_cores, 2),
+      round_rates: r.round_rates,
       unexpected_replies: r.unexpected,
       ...(r.init.length ? { init: r.init.map((i) => `${i.cmd}:${i.ok ? 'OK' : 'ERROR'}`) } : {}),
       ...(r.hot ? { hot: r.hot } : {}),
@@ -420,9 +671,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       bench: 'at-roundtrip',
       machine: m,
-      config: { n: opts.n, warmup: opts.warmup, client: client.kind, echo: opts.echo, profile: opts.profile },
+      config: { n: opts.n, rounds: opts.rounds, warmup: opts.warmup, warmup_first: Math.max(opts.warmup, opts.warmupFirst), client: client.kind, echo: opts.echo, profile: opts.profile },
       floor: strip(floor),
       vmodem: strip(vmodem),
+      engine_in_process: { mean_us: round(engine.mean_us, 2), rate: round(engine.rate) },
       ratio: { rate: round(rateRatio, 3), p50: round(p50Ratio, 3) },
       targets: {
         rate: { min: TARGET_RATE, value: round(vmodem.rate), pass: ratePass },

@@ -6,7 +6,9 @@
  *   rt-client DEVICE WARMUP COUNT [INIT_CMD...]
  *
  * INIT_CMD lines (e.g. ATE0) are sent once, each waiting for its final result, before the
- * warm-up. Prints one JSON object on stdout (latencies in ns); diagnostics on stderr.
+ * warm-up. Prints one JSON object on stdout (latencies in ns); diagnostics on stderr. With
+ * RT_RAW=FILE in the environment, also writes every measured latency there, in order, as
+ * little-endian uint32 nanoseconds (saturated), so runs can be merged.
  * Same protocol and output as rt_client.py (the fallback when cc is missing).
  */
 #define _GNU_SOURCE
@@ -188,17 +190,35 @@ int main(int argc, char **argv) {
   close(fd);
   uint64_t cpu = cpu_us() - cpu0;
 
+  const char *raw = getenv("RT_RAW");
+  if (raw && *raw) {
+    FILE *f = fopen(raw, "wb");
+    if (!f) {
+      perror("rt-client: RT_RAW");
+      return 2;
+    }
+    for (long i = 0; i < count; i++) {
+      uint32_t v = lat[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)lat[i];
+      unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+      fwrite(b, 1, 4, f);
+    }
+    if (fclose(f) != 0) {
+      perror("rt-client: RT_RAW");
+      return 2;
+    }
+  }
+
   uint64_t sum = 0;
   for (long i = 0; i < count; i++) sum += lat[i];
   qsort(lat, (size_t)count, sizeof *lat, cmp_u64);
 #define PCT(p) lat[(size_t)((double)(count - 1) * (p) + 0.5)]
   printf("\"n\":%ld,\"elapsed_ns\":%llu,\"min_ns\":%llu,\"mean_ns\":%llu,\"p50_ns\":%llu,"
          "\"p90_ns\":%llu,\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"unexpected\":%ld,"
-         "\"cpu_us\":%llu,\"reply_bytes\":%zu,\"reply_hex\":\"",
+         "\"cpu_us\":%llu,\"cpu_total_us\":%llu,\"reply_bytes\":%zu,\"reply_hex\":\"",
          count, (unsigned long long)elapsed, (unsigned long long)lat[0],
          (unsigned long long)(sum / (uint64_t)count), (unsigned long long)PCT(0.50),
          (unsigned long long)PCT(0.90), (unsigned long long)PCT(0.99), (unsigned long long)PCT(0.999),
-         (unsigned long long)lat[count - 1], unexpected, (unsigned long long)cpu, first_len);
+         (unsigned long long)lat[count - 1], unexpected, (unsigned long long)cpu, (unsigned long long)cpu_us(), first_len);
   for (size_t i = 0; i < first_len; i++) printf("%02x", (unsigned char)first[i]);
   printf("\"}\n");
   free(lat);

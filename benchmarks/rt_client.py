@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """AT round-trip client for `npm run bench`: the fallback for rt-client.c when no C compiler is
-available. Same arguments and the same JSON output:
+available. Same arguments, the same JSON output and the same RT_RAW latency file:
 
     rt_client.py DEVICE WARMUP COUNT [INIT_CMD...]
 
@@ -8,6 +8,7 @@ Python tops out around 8-11k round trips/s on the reference 2-core machine, so w
 the client itself may be the bottleneck.
 """
 import json
+import struct
 import os
 import resource
 import sys
@@ -103,6 +104,11 @@ def main():
     elapsed = clock() - start
     os.close(fd)
 
+    raw = os.environ.get("RT_RAW")
+    if raw:
+        with open(raw, "wb") as f:
+            f.write(struct.pack("<%dI" % count, *(min(v, 0xFFFFFFFF) for v in lat)))
+
     lat.sort()
 
     def pct(p):
@@ -120,6 +126,7 @@ def main():
         max_ns=lat[-1],
         unexpected=unexpected,
         cpu_us=cpu_us() - cpu0,
+        cpu_total_us=cpu_us(),
         reply_bytes=len(first),
         reply_hex=first.hex(),
     )
