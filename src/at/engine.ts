@@ -400,6 +400,12 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       if (spec.mode === 'fixed') {
+        if (byte === CTRL_Z && spec.endOnCtrlZ) {
+          // A Ctrl+Z before <length> bytes ends the input early; it is not part of the data.
+          if (echoed.length) this.write(Buffer.from(echoed), 'echo');
+          this.endData({ kind: 'complete', payload: Buffer.from(mode.collected), overflowed: false });
+          return chunk.subarray(i + 1);
+        }
         mode.collected.push(byte);
         if (spec.echo) echoed.push(byte);
         if (mode.collected.length >= spec.length) {

@@ -36,7 +36,14 @@ export interface ErrorOutcome {
 
 export type DataSpec =
   /** Collect exactly `length` bytes (AT+QMTPUBEX). */
-  | { mode: 'fixed'; length: number; idleTimeoutMs: number; echo?: boolean }
+  | {
+      mode: 'fixed';
+      length: number;
+      idleTimeoutMs: number;
+      echo?: boolean;
+      /** A Ctrl+Z before `length` bytes ends the input (not binary-safe; e.g. AT+TCCERTADD). */
+      endOnCtrlZ?: boolean;
+    }
   /**
    * Collect until Ctrl+Z (send) or ESC (cancel). Bytes past `maxLength` are discarded and
    * reported through `overflowed`.

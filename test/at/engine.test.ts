@@ -827,3 +827,34 @@ describe('chunking independence', () => {
     expect(await outputFor(bytes(patientScript), true)).toBe(await outputFor([patientScript], false));
   });
 });
+
+describe('fixed-length data mode ended by Ctrl+Z (endOnCtrlZ)', () => {
+  it('ends the input at a Ctrl+Z before <length> bytes, leaves the Ctrl+Z out, and parses what follows', async () => {
+    const { MemoryPort } = await import('../../src/port/memory-port.js');
+    const { AtEngine } = await import('../../src/at/engine.js');
+    const { silentLogger } = await import('../../src/util/logger.js');
+    const port = new MemoryPort();
+    const engine = new AtEngine({ port, log: silentLogger(), maxLineLength: 256, prompt: '\r\n> ', settings: { echo: false, cmee: 0 }, cmeText: () => undefined });
+    let got: Buffer | undefined;
+    engine.register([
+      {
+        name: '+X',
+        set: () => ({
+          type: 'prompt',
+          spec: { mode: 'fixed', length: 100, idleTimeoutMs: 5000, endOnCtrlZ: true },
+          onData: (end) => {
+            got = end.kind === 'complete' ? end.payload : undefined;
+            return { type: 'ok', lines: [] };
+          },
+        }),
+      },
+    ]);
+    port.host.send('AT+X=1\r');
+    await new Promise((r) => setTimeout(r, 5));
+    port.host.send('abc\x1aAT\r');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual(Buffer.from('abc'));
+    expect(port.host.received.toString('latin1')).toBe('\r\n> \r\nOK\r\n\r\nOK\r\n');
+    engine.stop();
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * How the Tencent IoT AT set prints (腾讯云 IoT MQTT AT 指令 V3.1.3 §1.2).
+ *
+ * - §1.2.4: whether a space follows the colon is the module's choice ("模组可根据其 AT 指令惯例来
+ *   确定是否需要空格"). Tencent's QCloud AT firmware on the ESP8266 prints none
+ *   (`+TCMQTTCONN:OK`, `+TCMQTTRCVPUB:"…"`); the profile's `colonSpace` decides.
+ * - §1.2.3: string values are quoted, numbers are not.
+ * - §1.2.6: the BCC checksum is the XOR of the bytes, printed in decimal.
+ */
+import type { Line } from '../../at/types.js';
+
+export class TcFormat {
+  constructor(private readonly colonSpace: boolean) {}
+
+  /** `+NAME:rest` (or `+NAME: rest`). `name` is given without the `+`. */
+  line(name: string, rest: string): string {
+    return `+${name}:${this.colonSpace ? ' ' : ''}${rest}`;
+  }
+
+  /** `+NAME:OK` — a command's result after its `OK` (§1.2.3 examples). */
+  ok(name: string): string {
+    return this.line(name, 'OK');
+  }
+
+  /** `+NAME:FAIL,<err_code>`. */
+  fail(name: string, code: number): string {
+    return this.line(name, `FAIL,${code}`);
+  }
+
+  /** A line with raw bytes in it (received payloads): `+NAME:` + the parts, bytes as they are. */
+  binary(name: string, ...parts: (string | Buffer)[]): Line {
+    return Buffer.concat([Buffer.from(this.line(name, ''), 'latin1'), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))]);
+  }
+}
+
+/** A string value as the module prints it (§1.2.3): in double quotes, bytes as they are. */
+export function quote(text: string): string {
+  return `"${text}"`;
+}
+
+/** §1.2.6 CalcCheck: XOR of all bytes, in decimal. */
+export function bcc(text: string): number {
+  const bytes = Buffer.from(text, 'latin1');
+  let result = bytes[0] ?? 0;
+  for (let i = 1; i < bytes.length; i++) result ^= bytes[i]!;
+  return result;
+}
+
+/**
+ * A quoted AT+TCMQTTPUB message as the driver typed it, to the bytes published. Drivers escape
+ * `"` as `\"` and `,` as `\,` (and a backslash as `\\`) inside the quotes, as the ESP-AT command
+ * parser the QCloud firmware is built on requires; the module publishes the unescaped text. Any
+ * other backslash is kept as typed.
+ */
+export function unescapePayload(typed: string): Buffer {
+  const out: number[] = [];
+  const bytes = Buffer.from(typed, 'latin1');
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const next = bytes[i + 1];
+    if (b === 0x5c && (next === 0x22 || next === 0x2c || next === 0x5c)) {
+      out.push(next);
+      i++;
+      continue;
+    }
+    out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * The parser hands strings over byte for byte (latin1); topics are UTF-8 on the wire
+ * [MQTT-1.5.3], so the bytes the firmware typed are reinterpreted as UTF-8.
+ */
+export function textFromAt(raw: string): string {
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
+
+/** Text back to the host's bytes, in the latin1 domain the engine writes. */
+export function textToAt(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
