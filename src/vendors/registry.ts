@@ -8,6 +8,7 @@ import { quectelBasicCommandSet } from './quectel/basic/index.js';
 import { quectelQmtEc200CommandSet } from './quectel/qmt/index.js';
 import { quectelQmtBc260yCommandSet } from './quectel/qmt-bc260y/index.js';
 import { tencentQcloudCommandSet } from './tencent/index.js';
+import { yugeImqttCommandSet } from './yuge/imqtt/index.js';
 
 export const COMMAND_SETS: Record<string, CommandSetFactory> = {
   'quectel-basic': quectelBasicCommandSet,
@@ -15,4 +16,5 @@ export const COMMAND_SETS: Record<string, CommandSetFactory> = {
   'quectel-qmt-bc260y': quectelQmtBc260yCommandSet,
   'onemo-mqtt': onemoMqttCommandSet,
   'tencent-qcloud': tencentQcloudCommandSet,
+  'yuge-imqtt': yugeImqttCommandSet,
 };

@@ -294,3 +294,26 @@ describe('link state URCs', () => {
     expect(await modem.at('AT+QMTOPEN?')).toBe('\r\nOK\r\n');
   });
 });
+
+describe('retained messages', () => {
+  it('reports +QMTSUB before the retained message the subscription brings', async () => {
+    const modem = await setup();
+    await new Promise<void>((resolve, reject) =>
+      broker!.aedes.publish(
+        { cmd: 'publish', topic: 'cfg/led', payload: Buffer.from('on'), qos: 1, retain: true, dup: false, messageId: 0 } as never,
+        (err?: Error) => (err ? reject(err) : resolve()),
+      ),
+    );
+    await connected(modem);
+    for (let round = 0; round < 5; round++) {
+      modem.clear();
+      await modem.at(`AT+QMTSUB=0,${round + 1},"cfg/#",1`);
+      await modem.waitFor(/\+QMTRECV: 0,\d+,"cfg\/led","on"\r\n/);
+      const out = modem.output();
+      expect(out.indexOf(`+QMTSUB: 0,${round + 1},0,1`)).toBeGreaterThan(-1);
+      expect(out.indexOf(`+QMTSUB: 0,${round + 1},0,1`)).toBeLessThan(out.indexOf('+QMTRECV:'));
+      await modem.at(`AT+QMTUNS=0,${round + 100},"cfg/#"`);
+      await modem.waitFor(`+QMTUNS: 0,${round + 100},0`);
+    }
+  });
+});

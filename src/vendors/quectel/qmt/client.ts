@@ -309,6 +309,13 @@ export class QmtClient {
   }
 
   private onMessage(m: IncomingMessage): void {
+    // A PUBLISH that arrives in the same TCP read as the SUBACK before it (a retained message)
+    // is parsed before the SUBACK's result is handled; the module reports +QMTSUB first, so the
+    // message waits one turn of the event loop.
+    setImmediate(() => this.deliver(m));
+  }
+
+  private deliver(m: IncomingMessage): void {
     const stored: StoredMessage = { msgid: m.messageId, topic: m.topic, payload: m.payload };
     if (this.config.recv.mode === 0) {
       this.urc(formatRecv(this.idx, stored, this.config));

@@ -1,0 +1,51 @@
+/**
+ * Argument rules shared by the AT+IMQTT* commands. The manual documents one failure reply for
+ * every command, a plain `ERROR` (§2.8 "OK +IMQTTCONN: <state> OR ERROR"; no error codes
+ * anywhere), so a missing, extra, malformed or out-of-range argument answers `ERROR` whatever
+ * AT+CMEE says.
+ *
+ * Arguments may come quoted or bare, as in the manual's own examples
+ * (`AT+IMQTTADDR=203.156.205.55,1883,"testMQTT"`, `AT+IMQTTPUB=/a/b,1,test message!!`): every
+ * string parameter accepts an unquoted token. The parser trims spaces around a bare token
+ * (`AT+IMQTTLWT= will_topic,…` stores `will_topic`).
+ */
+import { decodeArgs, type Decoded, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
+import { error, type CommandContext, type Outcome } from '../../../at/types.js';
+
+/** The plain `ERROR` of every IMQTT failure; `reason` goes to the debug log only. */
+export const fail = (reason: string): Outcome => error(undefined, reason);
+
+/** A string parameter that may come quoted or bare. */
+export function str(name: string, maxLength: number, opts: { minLength?: number; optional?: boolean } = {}): StringParam {
+  return { name, type: 'string', allowBare: true, maxLength, ...opts };
+}
+
+/** Decode with the IMQTT error rule (plain ERROR). */
+export function imqttArgs(
+  ctx: CommandContext,
+  params: readonly ParamSpec[],
+  run: (values: Decoded) => Outcome | Promise<Outcome>,
+): Outcome | Promise<Outcome> {
+  const r = decodeArgs(params, ctx.args);
+  if (!r.ok) return fail(r.problem);
+  return run(r.values);
+}
+
+/**
+ * The parser hands strings over byte for byte (latin1); topics, names and ids are UTF-8 on the
+ * wire [MQTT-1.5.3], so the bytes the firmware typed are reinterpreted as UTF-8.
+ */
+export function textFromAt(raw: string): string {
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
+
+/** Text back to the host's bytes, in the latin1 domain the engine writes. */
+export function textToAt(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** An even-length hex string (either case) to bytes; a string is the reason it is not hex. */
+export function hexToBytes(text: string): Buffer | string {
+  if (!/^([0-9a-fA-F]{2})*$/.test(text)) return 'message is not an even-length HEXString';
+  return Buffer.from(text, 'hex');
+}
