@@ -12,3 +12,27 @@ export { startEmbeddedBroker } from './broker/embedded-broker.js';
 export { loadProfile, listProfileIds } from './profiles/load-profile.js';
 export type { Profile } from './profiles/profile.js';
 export { createLogger } from './util/logger.js';
+
+// The test API: one modem (or several) with the controller's operations and expectations.
+export { startModem, startModems, modemHandle, uniqueLinkPath, CONTROLLER_OPERATIONS } from './api.js';
+export type {
+  VirtualModem,
+  StartModemOptions,
+  StartModemsOptions,
+  ControllerOperations,
+  ExpectPublishMatch,
+  ExpectOptions,
+  ExpectPublishOptions,
+  ExpectUrcOptions,
+  UrcLine,
+  UrcMatch,
+  CloudPublish,
+} from './api.js';
+export { ModemController, ControlError } from './control/controller.js';
+export type { ControlEvent, DevicePublish, Override } from './control/controller.js';
+export type { ModemSpec, ModemInstance } from './vmodem.js';
+// Scenarios (YAML timelines of operations) and config files (many modems).
+export { parseScenario, loadScenarioFile, runScenario, checkScenarioTargets, parseDuration, ScenarioError, SCENARIO_SCHEMA } from './control/scenario.js';
+export type { Scenario, ScenarioStep, ScenarioAction, ScenarioRun, ScenarioEvent, ScenarioModem, ScenarioTarget, RunScenarioOptions } from './control/scenario.js';
+export { parseConfig, loadConfigFile, configToVmodemOptions } from './config/config-file.js';
+export type { VmodemConfig, ParseConfigOptions } from './config/config-file.js';

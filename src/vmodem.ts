@@ -7,13 +7,18 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.js';
+import { startVirtualCloud, type RunningCloud } from './cloud/virtual-cloud.js';
+import type { CloudEndpoints } from './modem/cloud-endpoints.js';
 import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
 import { PacedPort } from './port/paced-port.js';
+import { checkLinkPath } from './port/device-link.js';
 import { ModemController } from './control/controller.js';
+import { ApiError, startControlServer, validToken, type ControlServer } from './control/http-api.js';
 import { NetworkFaults } from './control/network-faults.js';
+import { checkScenarioTargets, loadScenarioFile, runScenario, ScenarioError, type Scenario, type ScenarioRun } from './control/scenario.js';
 import { createRecorder, type Recorder } from './record/recorder.js';
 import { loadProfile } from './profiles/load-profile.js';
 import type { Profile } from './profiles/profile.js';
@@ -47,6 +52,22 @@ export interface VmodemOptions {
   baud?: number;
   /** Record every byte, URC and MQTT packet as JSON lines (one file; modems are told apart). */
   record?: string;
+  /** The virtual cloud's device registry (YAML/JSON; see fixtures/registry/example.yaml). */
+  registry?: string;
+  /** Firmware images the virtual cloud serves for OTA (file name = image name). */
+  firmwareDir?: string;
+  /** Port of the embedded broker's TLS listener (needs stateDir; 0 = a free port). */
+  mqttTlsPort?: number;
+  /**
+   * Serve the HTTP + WebSocket control API on 127.0.0.1:<port> (0 = a free port). Every request
+   * must carry the token (generated when absent); see src/control/API.md.
+   */
+  control?: { port: number; token?: string };
+  /**
+   * Run this scenario (a YAML file, or one parsed with parseScenario) against the modems once
+   * they are up; see the README, "Scenarios". A file that does not parse fails the start.
+   */
+  scenario?: string | Scenario;
 }
 
 export interface ModemSpec {
@@ -87,6 +108,12 @@ export interface RunningVmodem {
   readonly brokerUrl: string;
   /** The embedded broker, when one was started. */
   readonly broker?: EmbeddedBroker;
+  /** The virtual cloud on the embedded broker (sign-in, registration, firmware), when one runs. */
+  readonly cloud?: RunningCloud;
+  /** The control API, when `control` was given. */
+  readonly control?: ControlServer;
+  /** The scenario run, when `scenario` was given. */
+  readonly scenario?: ScenarioRun;
   /** The modem by index or name. */
   find(ref: string | number): ModemInstance | undefined;
   /** Stop the modems, remove the links, close the broker. Idempotent. */
@@ -220,6 +247,31 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   if (!Number.isInteger(baud) || baud < 0 || baud > 16_000_000) {
     throw new VmodemConfigError(`--baud ${String(opts.baud)}: must be a whole number of bits per second (e.g. 115200)`);
   }
+  if (opts.control) {
+    const cp = opts.control.port;
+    if (!Number.isInteger(cp) || cp < 0 || cp > 65535) throw new VmodemConfigError(`--control-port ${String(cp)}: must be a port number 0–65535`);
+    if (opts.control.token !== undefined && !validToken(opts.control.token)) {
+      throw new VmodemConfigError('--control-token must be 8–256 characters of A–Z a–z 0–9 . _ ~ + / = -');
+    }
+  }
+  let scenario: Scenario | undefined;
+  try {
+    scenario = typeof opts.scenario === 'string' ? loadScenarioFile(opts.scenario) : opts.scenario;
+    if (scenario) checkScenarioTargets(scenario, names.map((name, index) => ({ name, index })), opts.broker === undefined);
+  } catch (err) {
+    throw err instanceof ScenarioError ? new VmodemConfigError(err.message) : err;
+  }
+  // Links are checked before anything starts, so a bad --link fails alone and at once.
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const link = spec.link === undefined ? (baseLink === null ? undefined : nthLink(baseLink, i)) : spec.link ?? undefined;
+    if (link === undefined) continue;
+    try {
+      await checkLinkPath(link);
+    } catch (err) {
+      throw new VmodemConfigError((err as Error).message);
+    }
+  }
   if (opts.stateDir) {
     try {
       await ensureDir(opts.stateDir);
@@ -236,6 +288,8 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   };
 
   let broker: EmbeddedBroker | undefined;
+  let cloud: RunningCloud | undefined;
+  let cloudEndpoints: CloudEndpoints | undefined;
   let endpoints: BrokerEndpoints;
   let brokerUrl: string;
   if (endpointsFromUrl) {
@@ -243,14 +297,40 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     brokerUrl = opts.broker!;
   } else {
     try {
-      // The broker, the PTY and the MQTT links name their own component in the logs.
-      broker = await startEmbeddedBroker({ port: mqttPort, log });
+      // The broker, the PTY and the MQTT links name their own component in the logs. With a
+      // state dir it also serves MQTT over TLS (CA kept in <stateDir>/tls) for the modules' SSL modes.
+      broker = await startEmbeddedBroker({
+        port: mqttPort,
+        log,
+        ...(opts.stateDir ? { tlsPort: opts.mqttTlsPort ?? 0, stateDir: opts.stateDir } : {}),
+      });
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
     }
     undo.push(() => broker!.close());
+    // Each modem's controller listens for the broker's publishes: many modems are not a leak.
+    broker.setMaxListeners(Math.max(10, specs.length * 2 + 10));
     endpoints = { plain: { host: broker.host, port: broker.port } };
+    if (broker.tlsPort !== undefined) endpoints.tls = { host: broker.host, port: broker.tlsPort, ca: broker.ca };
     brokerUrl = broker.url;
+    try {
+      // The virtual cloud: platform sign-in and topic rules (a registry, or accept-all), device
+      // registration and firmware downloads over HTTP(S).
+      cloud = await startVirtualCloud({
+        broker,
+        log,
+        httpPort: 0,
+        ...(opts.registry ? { registryPath: opts.registry } : {}),
+        ...(opts.firmwareDir ? { firmwareDir: opts.firmwareDir } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir, httpsPort: 0 } : {}),
+      });
+    } catch (err) {
+      await rollback();
+      throw new VmodemConfigError(`--registry: ${(err as Error).message}`);
+    }
+    const c = cloud;
+    undo.push(() => c.close());
+    cloudEndpoints = { httpUrl: c.http?.httpUrl, httpsUrl: c.http?.httpsUrl, ca: broker.ca };
   }
 
   let recorder: Recorder | undefined;
@@ -292,6 +372,8 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         links: recorder ? recorder.wrapLinks(faults.opener) : faults.opener,
         timing,
         imei,
+        stateDir: opts.stateDir,
+        cloud: cloudEndpoints,
       });
       undo.push(() => modem.stop());
       recorder?.attach(modem.engine);
@@ -303,6 +385,33 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   } catch (err) {
     await rollback();
     throw err;
+  }
+
+  const find = (ref: string | number) =>
+    typeof ref === 'number' || /^\d+$/.test(ref) ? instances[Number(ref)] : instances.find((m) => m.name === ref);
+
+  let control: ControlServer | undefined;
+  if (opts.control) {
+    try {
+      control = await startControlServer({ modems: instances, find, brokerUrl }, { port: opts.control.port, token: opts.control.token, log });
+    } catch (err) {
+      await rollback();
+      throw err instanceof ApiError ? new VmodemConfigError(err.message) : err;
+    }
+    const c = control;
+    undo.push(() => c.close());
+  }
+
+  let scenarioRun: ScenarioRun | undefined;
+  if (scenario) {
+    try {
+      scenarioRun = runScenario(scenario, { modems: instances, broker }, { log: log.child({ component: 'scenario' }) });
+    } catch (err) {
+      await rollback();
+      throw err instanceof ScenarioError ? new VmodemConfigError(err.message) : err;
+    }
+    const r = scenarioRun;
+    undo.push(() => r.stop());
   }
 
   let stopping: Promise<void> | undefined;
@@ -317,7 +426,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     modems: instances,
     brokerUrl,
     broker,
-    find: (ref) => (typeof ref === 'number' || /^\d+$/.test(ref) ? instances[Number(ref)] : instances.find((m) => m.name === ref)),
+    cloud,
+    control,
+    scenario: scenarioRun,
+    find,
     stop: () =>
       (stopping ??= (async () => {
         await rollback();

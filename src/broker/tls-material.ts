@@ -189,7 +189,7 @@ async function createTlsMaterial(dir: string, log: Logger): Promise<TlsMaterial>
       await moveInto(path.join(tmp, 'ca.pem'), caPath, 0o644);
     });
     await fs.rm(certPath, { force: true });
-    log.info({ caPath }, 'created the virtual cloud CA');
+    log.debug({ caPath }, 'created the virtual cloud CA');
   }
   const ca = await fs.readFile(caPath, 'utf8');
 
@@ -200,7 +200,7 @@ async function createTlsMaterial(dir: string, log: Logger): Promise<TlsMaterial>
       await moveInto(path.join(tmp, 'leaf-key.pem'), keyPath, 0o600);
       await moveInto(path.join(tmp, 'leaf.pem'), certPath, 0o644);
     });
-    log.info({ certPath }, 'created the TLS server certificate');
+    log.debug({ certPath }, 'created the TLS server certificate');
   }
   return {
     dir,

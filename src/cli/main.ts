@@ -12,6 +12,8 @@ import { runCheck } from '../check/check.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
+import { registerCtl } from './ctl.js';
+import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -44,6 +46,10 @@ Examples:
       for CI: a free broker port (printed in the banner), minimal delays
   vmodem start --broker mqtt://127.0.0.1:1884
       use a broker that is already running (no embedded broker is started)
+  vmodem start --config vmodem.yaml
+      the settings (and a list of modems with their own profile, name, link, IMEI) from a file
+  vmodem start --mqtt-port 0 --timing fast --scenario fixtures/scenarios/broker-flaps.yaml
+      run a timeline of faults and cloud messages (README, "Scenarios")
 
 Firmware opens the link like /dev/ttyUSB0 (any baud rate, raw 8N1). Whatever host the firmware
 passes to AT+QMTOPEN, the modem connects to the broker above. SIGINT/SIGTERM stop the modem and
@@ -88,11 +94,23 @@ export function buildProgram(): Command {
     .option('--count <n>', 'start N modems on one broker: links <link>, <link+1>, … each with its own IMEI', wholeNumber('--count'), 1)
     .option('--baud <rate>', 'pace serial output like a UART at this baud rate (10 bits per byte); 0 = unpaced', wholeNumber('--baud'), 0)
     .option('--record <file>', 'record every byte, URC and MQTT packet to this JSON-lines file (replay with `vmodem check`)')
+    .option('--registry <file>', 'device registry of the virtual cloud (YAML/JSON, see fixtures/registry/example.yaml); without it any sign-in is accepted')
+    .option('--firmware-dir <dir>', 'firmware images the virtual cloud serves for OTA downloads')
+    .addOption(
+      new Option('--mqtt-tls-port <n>', 'port of the embedded broker\'s TLS listener (CA in <state-dir>/tls/ca.pem; 0 = a free port)')
+        .argParser(portNumber)
+        .default(0)
+        .conflicts('broker'),
+    )
+    .option('--scenario <file>', 'run a scenario (YAML timeline of faults and cloud messages) once the modems are up')
+    .option('--config <file>', 'read settings and a modems list from a YAML file (flags given here win over it)')
+    .addOption(new Option('--control-port <n>', 'serve the HTTP + WebSocket control API on 127.0.0.1:<n> (0 = a free port; URL and token printed)').argParser(portNumber))
+    .option('--control-token <token>', 'token the control API requires (default: a random one, printed in the banner)')
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
     .addHelpText('after', START_EXAMPLES)
-    .action(async (o: StartOptions) => {
-      await runStart(o);
+    .action(async (o: StartOptions, cmd: Command) => {
+      await runStart(o, cmd);
     });
   oneLineErrors(start, 'vmodem start --help');
 
@@ -119,6 +137,8 @@ export function buildProgram(): Command {
     });
   oneLineErrors(check, 'vmodem check --help');
 
+  registerCtl(program);
+
   return program;
 }
 
@@ -130,9 +150,16 @@ function wholeNumber(flag: string): (v: string) => number {
 }
 
 interface StartOptions {
+  registry?: string;
+  firmwareDir?: string;
+  mqttTlsPort: number;
   count: number;
   baud: number;
   record?: string;
+  controlPort?: number;
+  controlToken?: string;
+  scenario?: string;
+  config?: string;
   profile: string;
   link: string;
   mqttPort: number;
@@ -173,16 +200,35 @@ function banner(vm: RunningVmodem, timing: TimingMode): string {
     `vmodem ${vm.profile.id} (${vm.profile.module})${vm.modems.length > 1 ? ` × ${vm.modems.length}` : ''}`,
     ...serialLines,
     `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
+    ...(vm.broker?.tlsUrl ? [`  tls:     ${vm.broker.tlsUrl} (CA ${vm.broker.caPath})`] : []),
+    ...(vm.cloud?.http?.httpUrl ? [`  cloud:   ${vm.cloud.http.httpUrl}${vm.cloud.http.httpsUrl ? `  ${vm.cloud.http.httpsUrl}` : ''}${vm.cloud.registry.strict ? '' : ' (no registry: any sign-in accepted)'}`] : []),
     `  timing:  ${timing}`,
+    ...(vm.scenario ? [`  scenario: ${vm.scenario.scenario.name ?? vm.scenario.scenario.file ?? 'unnamed'} (${vm.scenario.scenario.steps.length} steps)`] : []),
+    ...(vm.control
+      ? [
+          `  control: ${vm.control.url}  token ${vm.control.token}`,
+          `  ctl:     VMODEM_CONTROL_URL=${vm.control.url} VMODEM_CONTROL_TOKEN=${vm.control.token} vmodem ctl inspect`,
+        ]
+      : []),
     `  try:     screen ${serial} 115200    |    ${sub}`,
     'Ctrl+C stops.',
   ].join('\n');
 }
 
-async function runStart(o: StartOptions): Promise<void> {
+async function runStart(o: StartOptions, cmd?: Command): Promise<void> {
   let vm: RunningVmodem;
   let log: Logger | undefined;
   try {
+    let cfg: VmodemConfig | undefined;
+    if (o.config !== undefined) {
+      // Every flag of `start` may be a key of the file; flags given on the command line win.
+      const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config');
+      cfg = loadConfigFile(o.config, { extraKeys: flags });
+      if (cmd) applyConfigToStartOptions(cfg, cmd, o as unknown as Record<string, unknown>);
+    }
+    if (o.controlToken !== undefined && o.controlPort === undefined) {
+      throw new VmodemConfigError('--control-token needs --control-port (the control API is off without it)');
+    }
     if (o.logFile !== undefined) await checkLogFile(o.logFile);
     log = createLogger({ level: o.logLevel, file: o.logFile });
     vm = await startVmodem({
@@ -195,6 +241,12 @@ async function runStart(o: StartOptions): Promise<void> {
       count: o.count,
       baud: o.baud,
       record: o.record,
+      mqttTlsPort: o.mqttTlsPort,
+      ...(o.registry !== undefined ? { registry: o.registry } : {}),
+      ...(o.firmwareDir !== undefined ? { firmwareDir: o.firmwareDir } : {}),
+      ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
+      ...(cfg?.modems ? { modems: cfg.modems } : {}),
+      ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken } } : {}),
       log,
     });
   } catch (err) {

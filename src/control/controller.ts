@@ -70,6 +70,8 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   private readonly publishes: DevicePublish[] = [];
   private readonly rules: ClientRules = { refuseSubscribe: [], refusePublish: [] };
   private overrides: Override[] = [];
+  /** True while inject() writes (its bytes are reported as kind `inject`, not as a URC). */
+  private injecting = false;
   private readonly onPacket: (o: { dir: 'up' | 'down'; packet: Packet }) => void;
   private readonly detach: (() => void)[] = [];
   readonly counters = { bytesIn: 0, bytesOut: 0, commands: 0, urcs: 0, publishesUp: 0, publishesDown: 0 };
@@ -85,7 +87,9 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       this.counters.bytesIn += b.length;
       if (this.listenerCount('event')) this.emitEvent({ type: 'serial', modem: this.name, dir: 'in', ...bytesView(b), t: this.now() });
     };
-    const onOut = (b: Buffer, kind: string) => {
+    const onOut = (b: Buffer, engineKind: string) => {
+      // Injected junk is written the way URCs are, but it is no URC: report it as what it is.
+      const kind = this.injecting ? 'inject' : engineKind;
       this.counters.bytesOut += b.length;
       if (kind === 'urc') this.counters.urcs++;
       if (!this.listenerCount('event')) return;
@@ -283,12 +287,16 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     if (!o.command || !Array.isArray(o.response) || o.response.length === 0) {
       throw new ControlError('bad-override', 'an override needs a command and at least one response line');
     }
-    this.overrides.push({ ...o, command: normaliseCommand(o.command) });
+    // `+CREG?`, `+QMTOPEN=?`, `+QMTCFG=…` name one form (unless `form` says otherwise); a bare
+    // name matches every form.
+    const form = o.form ?? formOf(o.command);
+    this.overrides.push({ ...o, command: normaliseCommand(o.command), ...(form ? { form } : {}) });
     this.state('override', { command: o.command, once: o.once ?? false });
   }
 
   clearOverrides(): void {
     this.overrides = [];
+    this.state('clear-overrides');
   }
 
   setResponseDelay(ms: number): void {
@@ -305,7 +313,12 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   /** Write bytes to the host as if the module had printed them (noise on the line). */
   inject(bytes: Buffer): void {
-    this.parts.modem.engine.writeRaw(bytes);
+    this.injecting = true;
+    try {
+      this.parts.modem.engine.writeRaw(bytes);
+    } finally {
+      this.injecting = false;
+    }
     this.state('inject', { bytes: bytes.length });
   }
 
@@ -329,9 +342,23 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       serial: { echo: modem.engine.settings.echo, cmee: modem.engine.settings.cmee, baud: port.baudRate, responseDelayMs: modem.engine.responseDelayMs, overrides: this.overrides.length },
       faults: { ...faults.proxy.faults, connections: faults.proxy.connectionCount, rules: this.rules },
       clientIds: [...faults.clientIds],
+      broker: this.brokerSessions(),
       mqtt: modem.inspect(),
       counters: { ...this.counters },
     };
+  }
+
+  /** This modem's sessions on the embedded broker and what each is subscribed to. */
+  private brokerSessions(): { clientId: string; subscriptions: { topic: string; qos: number }[] }[] | undefined {
+    const broker = this.parts.broker;
+    if (!broker) return undefined;
+    const clients = (broker.aedes as unknown as { clients: Record<string, { subscriptions?: Record<string, { qos: number }> }> }).clients ?? {};
+    return [...this.parts.faults.clientIds]
+      .filter((id) => clients[id])
+      .map((clientId) => ({
+        clientId,
+        subscriptions: Object.entries(clients[clientId]!.subscriptions ?? {}).map(([topic, sub]) => ({ topic, qos: sub.qos })),
+      }));
   }
 
   dispose(): void {
@@ -354,6 +381,14 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     const last = o.response[o.response.length - 1]!;
     return last === 'OK' ? { type: 'ok', lines } : last === 'ERROR' ? { type: 'final', lines, final: 'ERROR' } : { type: 'final', lines, final: last };
   }
+}
+
+function formOf(c: string): ParsedCommand['form'] | undefined {
+  const s = c.trim();
+  if (s.endsWith('=?')) return 'test';
+  if (s.endsWith('?')) return 'read';
+  if (s.includes('=')) return 'set';
+  return undefined;
 }
 
 function normaliseCommand(c: string): string {

@@ -12,6 +12,8 @@ import { COMMAND_SETS } from '../vendors/registry.js';
 import type { CommandSet, Device, LinkOpener } from './device.js';
 import { NetworkState } from './network-state.js';
 import { Timing, type TimingMode } from './timing.js';
+import type { CloudEndpoints } from './cloud-endpoints.js';
+import { directoryFlashStore, flashDirFor } from './module-flash.js';
 
 export interface ModemOptions {
   profile: Profile;
@@ -23,6 +25,10 @@ export interface ModemOptions {
   imei?: string;
   /** Write the profile's boot URCs (e.g. `RDY`) when the modem starts. Default true. */
   bootUrcs?: boolean;
+  /** Keep the module's flash (settings the manual says survive a restart) under this directory. */
+  stateDir?: string;
+  /** The virtual cloud's HTTP(S) side, for modules that register or download over HTTP. */
+  cloud?: CloudEndpoints;
 }
 
 export class Modem {
@@ -58,6 +64,9 @@ export class Modem {
       links: opts.links,
       imei: opts.imei ?? opts.profile.identity.imei,
       urc: (line: Line, delayMs?: number) => engine.urc(line, { delayMs }),
+      flash: opts.stateDir ? directoryFlashStore(flashDirFor(opts.stateDir, opts.imei ?? opts.profile.identity.imei)) : undefined,
+      cloud: opts.cloud,
+      reboot: () => this.reboot(),
     };
     this.sets.push({
       id: 'common',

@@ -8,13 +8,11 @@
  * the tests attach both to the running vmodem (`??=`: a no-op once startVmodem wires them).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRegistry } from '../../src/cloud/registry-file.js';
-import { startVirtualCloud, type RunningCloud } from '../../src/cloud/virtual-cloud.js';
-import { directoryFlashStore, flashDirFor } from '../../src/modem/module-flash.js';
+import type { RunningCloud } from '../../src/cloud/virtual-cloud.js';
 import { startVmodem, type RunningVmodem } from '../../src/vmodem.js';
 import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
 import { haveMosquitto, mosquittoPub, startMosquittoSub } from '../helpers/mosquitto.js';
@@ -48,14 +46,12 @@ interface Running {
 
 async function start(stateDir: string): Promise<Running> {
   const link = path.join(os.tmpdir(), `vmodem-tc-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const vm = await startVmodem({ profile: 'tencent-qcloud', link, mqttPort: 0, timing: 'fast', stateDir });
+  // The virtual cloud comes up with the modem (--registry), as `vmodem start` runs it.
+  const registry = path.join(stateDir, 'registry.json');
+  writeFileSync(registry, JSON.stringify(REGISTRY));
+  const vm = await startVmodem({ profile: 'tencent-qcloud', link, mqttPort: 0, timing: 'fast', stateDir, registry });
   cleanups.push(() => vm.stop());
-  const cloud = await startVirtualCloud({ broker: vm.broker!, registry: parseRegistry(REGISTRY), stateDir, httpPort: 0 });
-  cleanups.push(() => cloud.close());
-  const device = vm.modem.device;
-  device.flash ??= directoryFlashStore(flashDirFor(stateDir, device.imei));
-  device.cloud ??= { httpUrl: cloud.http!.httpUrl };
-  return { vm, cloud, port: Number(new URL(vm.brokerUrl).port) };
+  return { vm, cloud: vm.cloud!, port: Number(new URL(vm.brokerUrl).port) };
 }
 
 /** The firmware opens the device, waits for the module's `ready` and turns echo off. */

@@ -9,9 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadRegistry } from '../../src/cloud/registry-file.js';
-import { VirtualCloud } from '../../src/cloud/virtual-cloud.js';
-import { directoryFlashStore, flashDirFor } from '../../src/modem/module-flash.js';
 import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../src/vmodem.js';
 import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
 import { haveMosquitto, mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../helpers/mosquitto.js';
@@ -44,8 +41,6 @@ const newLink = () => path.join(os.tmpdir(), `vmodem-yuge-${process.pid}-${rando
 async function vmodem(opts: VmodemOptions & { link: string; stateDir: string }): Promise<RunningVmodem> {
   const vm = await startVmodem({ profile: 'yuge-clm920', mqttPort: 0, timing: 'fast', ...opts });
   cleanups.push(() => vm.stop());
-  // The module's flash under the state dir (a no-op once startVmodem attaches it itself).
-  vm.modem.device.flash ??= directoryFlashStore(flashDirFor(opts.stateDir, vm.modem.device.imei));
   return vm;
 }
 
@@ -155,10 +150,8 @@ describe.skipIf(!haveMosquitto())('YUGE CLM920 end to end through a real PTY', (
   it('registers with Aliyun (AT+IMQTTDYNREG), signs in with the triple, is refused a wrong secret and a foreign topic, and keeps the triple across a restart', async () => {
     const stateDir = tmpDir('state');
     const link = newLink();
-    const vm = await vmodem({ link, stateDir });
-    // The virtual cloud with the example registry, on the embedded broker.
-    const registry = await loadRegistry(REGISTRY);
-    cleanups.push(new VirtualCloud({ registry }).attach(vm.broker!));
+    // The virtual cloud with the example registry comes up with the modem (--registry).
+    const vm = await vmodem({ link, stateDir, registry: REGISTRY });
     const fw = await firmwareOn(vm);
 
     for (const line of ['AT+IMQTTMODE=1,0', 'AT+IMQTTPARA=TIMEOUT,3,CLEAN,1,KEEPALIVE,60,VERSION,3.1.1', 'AT+IMQTTADDR="a1m8qO1ceKE.iot-as-mqtt.cn-shanghai.aliyuncs.com",1883,""']) {

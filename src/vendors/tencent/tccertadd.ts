@@ -24,7 +24,6 @@ import type { TencentContext } from './context.js';
 import { badParam, cmeError, CME } from './errors.js';
 import { quote } from './format.js';
 
-const CTRL_Z = 0x1a;
 
 /** A stored-file name (§2.3 <cert_name>). */
 export function certNameProblem(q: TencentContext, name: string): string | undefined {

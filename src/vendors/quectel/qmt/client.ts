@@ -58,7 +58,7 @@ export class QmtClient {
   constructor(
     readonly idx: number,
     private readonly device: Device,
-    private readonly data: QmtProfileData,
+    data: QmtProfileData,
     private readonly dialect: QmtDialect = EC200_DIALECT,
   ) {
     this.config = dialect.defaults();

@@ -1,0 +1,425 @@
+/**
+ * `vmodem ctl <operation> …`: drive a running modem through its control API (src/control/API.md).
+ *
+ * Where: `--url http://127.0.0.1:<port>` or `--port <port>` (or VMODEM_CONTROL_URL), and
+ * `--token` (or VMODEM_CONTROL_TOKEN), both printed in the banner of
+ * `vmodem start --control-port <n>`. `--modem <index|name>` picks the modem (default 0).
+ *
+ * Exit codes: 0 done, 1 the API refused or could not be reached (one line on stderr, with the
+ * API's error code), 2 a bad command line.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ControlEvent } from '../control/controller.js';
+import { ControlApiError, ControlClient, type PayloadInput } from '../control/ctl-client.js';
+
+/** Exit code when the API answered with an error or could not be reached. */
+export const EXIT_API = 1;
+
+interface CtlGlobals {
+  url?: string;
+  port?: number;
+  token?: string;
+  modem: string;
+  json?: boolean;
+  timeout: number;
+}
+
+function wholeNumber(what: string): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${what} must be a whole number`);
+    return Number(v);
+  };
+}
+
+function portNumber(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number 1–65535');
+  return n;
+}
+
+function onOff(what: string, yes: string[], no: string[]): (v: string) => boolean {
+  return (v) => {
+    const s = v.trim().toLowerCase();
+    if (yes.includes(s)) return true;
+    if (no.includes(s)) return false;
+    throw new InvalidArgumentError(`${what}: use ${yes[0]} or ${no[0]}`);
+  };
+}
+
+function oneLine(cmd: Command, hint: string): Command {
+  return cmd.configureOutput({
+    outputError: (str, write) => {
+      const msg = str.replace(/^error: /, '').replace(/\s+/g, ' ').trim();
+      write(`vmodem: ${msg} (see \`${hint}\`)\n`);
+    },
+  });
+}
+
+/** The client for this invocation, or a usage error (exit 2) when URL or token are missing. */
+function clientFor(cmd: Command): { client: ControlClient; o: CtlGlobals } {
+  const o = cmd.optsWithGlobals<CtlGlobals>();
+  if (o.url !== undefined && o.port !== undefined) cmd.error('give --url or --port, not both', { exitCode: 2, code: 'vmodem.usage' });
+  let url = o.url ?? (o.port !== undefined ? `http://127.0.0.1:${o.port}` : process.env.VMODEM_CONTROL_URL);
+  if (!url) cmd.error('where is the modem? give --port <n> or --url http://127.0.0.1:<n> (or set VMODEM_CONTROL_URL); `vmodem start --control-port <n>` prints both', { exitCode: 2, code: 'vmodem.usage' });
+  url = url!.trim();
+  if (/^\d+$/.test(url)) url = `http://127.0.0.1:${url}`;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    cmd.error(`--url "${url}" is not an http:// URL (e.g. http://127.0.0.1:8080)`, { exitCode: 2, code: 'vmodem.usage' });
+  }
+  const token = o.token ?? process.env.VMODEM_CONTROL_TOKEN;
+  if (!token) cmd.error('no token: give --token <token> (or set VMODEM_CONTROL_TOKEN); the start banner prints it', { exitCode: 2, code: 'vmodem.usage' });
+  return { client: new ControlClient({ url, token: token!, modem: o.modem, timeoutMs: o.timeout }), o };
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Run an operation: print its result, or the API's error in one line with exit code 1. */
+function op(fn: (client: ControlClient, o: CtlGlobals, cmd: Command, args: unknown[]) => Promise<unknown>) {
+  return async (...all: unknown[]) => {
+    const cmd = all[all.length - 1] as Command;
+    const args = all.slice(0, -2);
+    const { client, o } = clientFor(cmd);
+    try {
+      await fn(client, o, cmd, args);
+    } catch (err) {
+      if (!(err instanceof ControlApiError)) throw err;
+      process.stderr.write(`vmodem: ${err.message.replace(/\s+/g, ' ').trim()} [${err.code}]\n`);
+      process.exitCode = EXIT_API;
+    }
+  };
+}
+
+/** An operation that answers `{ ok: true }`: print `ok` (or the JSON). */
+async function simple(o: CtlGlobals, p: Promise<unknown>, what: string): Promise<void> {
+  const r = await p;
+  out(o.json ? JSON.stringify(r) : what);
+}
+
+const EVENT_TYPES = ['serial', 'urc', 'mqtt', 'state'] as const;
+
+export function formatEvent(e: ControlEvent): string {
+  const head = `${String(e.t).padStart(7)}ms ${e.modem}`;
+  switch (e.type) {
+    case 'serial':
+      return `${head} serial ${e.dir === 'in' ? '<-' : '->'} ${JSON.stringify(e.text)}${e.kind && e.dir === 'out' ? ` (${e.kind})` : ''}`;
+    case 'urc':
+      return `${head} urc    ${e.text}`;
+    case 'mqtt':
+      return `${head} mqtt   ${e.dir === 'up' ? 'device -> broker' : 'broker -> device'} ${e.cmd}${e.topic !== undefined ? ` ${e.topic}` : ''}${e.qos !== undefined ? ` qos=${e.qos}` : ''}${e.messageId !== undefined ? ` id=${e.messageId}` : ''}`;
+    case 'state':
+      return `${head} state  ${e.what}${e.detail !== undefined ? ` ${JSON.stringify(e.detail)}` : ''}`;
+    default:
+      return JSON.stringify(e);
+  }
+}
+
+const CTL_HELP = `
+Where the modem is: --port/--url and --token, or the environment:
+  export VMODEM_CONTROL_URL=http://127.0.0.1:<port> VMODEM_CONTROL_TOKEN=<token>
+(\`vmodem start --control-port <n>\` prints both.)
+
+Examples:
+  vmodem ctl inspect
+  vmodem ctl publish dev/down '{"led":1}' --qos 1
+  vmodem ctl published 'dev/#'
+  vmodem ctl drop                       # the broker closes the session: +QMTSTAT: 0,1
+  vmodem ctl stall on                   # keepalive runs out: +QMTPING / +QMTSTAT: 0,2
+  vmodem ctl refuse-connect 5           # next CONNECT: +QMTCONN: 0,0,5
+  vmodem ctl registration off           # +QMTSTAT: 0,7, AT+CREG? shows 0
+  vmodem ctl override +CSQ '+CSQ: 5,99' OK --once
+  vmodem ctl events --types urc,state
+  vmodem ctl --modem 2 reboot
+
+Exit codes: 0 done, 1 the API answered an error (or is unreachable), 2 bad command line.`;
+
+/** Register `vmodem ctl` and its operations on the program. */
+export function registerCtl(program: Command): Command {
+  const ctl = program
+    .command('ctl')
+    .description('Drive a running modem through its control API (vmodem start --control-port): faults, publishes, inspection, events.')
+    .option('--url <url>', 'control API URL, e.g. http://127.0.0.1:8080 (env: VMODEM_CONTROL_URL)')
+    .addOption(new Option('--port <n>', 'control API port on 127.0.0.1 (instead of --url)').argParser(portNumber))
+    .addOption(new Option('--token <token>', 'control API token (printed in the start banner)').env('VMODEM_CONTROL_TOKEN'))
+    .option('-m, --modem <ref>', 'modem index or name', '0')
+    .option('--json', 'print the API\'s JSON answer instead of a summary')
+    .addOption(new Option('--timeout <ms>', 'request timeout in milliseconds').argParser(wholeNumber('--timeout')).default(15_000))
+    .addHelpText('after', CTL_HELP);
+  oneLine(ctl, 'vmodem ctl --help');
+
+  const sub = (name: string, description: string): Command => {
+    const c = ctl.command(name).description(description);
+    oneLine(c, `vmodem ctl ${name.split(' ')[0]} --help`);
+    return c;
+  };
+
+  // ---- inspection ----
+
+  sub('modems', 'List the modems (index, name, profile, serial device, IMEI).').action(
+    op(async (client, o) => {
+      const ms = await client.modems();
+      if (o.json) return out(JSON.stringify(ms));
+      for (const m of ms) out(`${String(m.index).padEnd(4)}${m.name.padEnd(12)}${m.profile.padEnd(16)}${(m.link ?? m.device).padEnd(28)}IMEI ${m.imei}`);
+    }),
+  );
+
+  sub('inspect', 'Print the modem\'s state as JSON: MQTT clients per index, network, serial settings, faults, counters.').action(
+    op(async (client) => {
+      out(JSON.stringify(await client.inspect(), null, 2));
+    }),
+  );
+
+  // ---- cloud side ----
+
+  sub('publish', 'Publish to the device from the cloud side (the broker delivers it to the device\'s subscription).')
+    .argument('<topic>', 'topic name (no wildcards)')
+    .argument('[payload]', 'payload text (UTF-8); hex with --hex, base64 with --base64; omit with --file')
+    .option('--hex', 'the payload argument is hex (e.g. 01ff)')
+    .option('--base64', 'the payload argument is base64')
+    .option('--file <path>', 'read the payload from a file (- = stdin)')
+    .addOption(new Option('-q, --qos <n>', 'QoS').choices(['0', '1', '2']).default('0'))
+    .option('-r, --retain', 'retained message')
+    .addHelpText('after', `\nExamples:\n  vmodem ctl publish dev/down '{"led":1}' --qos 1\n  vmodem ctl publish dev/bin 00ff1a --hex\n  vmodem ctl publish dev/ota --file firmware.bin --qos 1`)
+    .action(
+      op(async (client, o, cmd, [topic, payload]) => {
+        const so = cmd.opts<{ hex?: boolean; base64?: boolean; file?: string; qos: string; retain?: boolean }>();
+        const sources = [payload !== undefined, so.file !== undefined].filter(Boolean).length;
+        if (sources > 1) cmd.error('give the payload as an argument or with --file, not both', { exitCode: 2 });
+        if (so.hex && so.base64) cmd.error('give --hex or --base64, not both', { exitCode: 2 });
+        let input: PayloadInput;
+        if (so.file !== undefined) {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(so.file === '-' ? 0 : so.file);
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException;
+            return cmd.error(`--file ${so.file}: cannot read (${e.code ?? e.message})`, { exitCode: 2 });
+          }
+          input = { payloadBase64: bytes.toString('base64') };
+        } else {
+          const p = (payload as string | undefined) ?? '';
+          input = so.hex ? { payloadHex: p } : so.base64 ? { payloadBase64: p } : { payload: p };
+        }
+        const qos = Number(so.qos) as 0 | 1 | 2;
+        const r = await client.publish({ topic: topic as string, ...input, qos, retain: so.retain ?? false });
+        out(o.json ? JSON.stringify(r) : `published ${String(r.bytes)} bytes to ${topic as string} (qos ${qos}${so.retain ? ', retained' : ''})`);
+      }),
+    );
+
+  sub('published', 'List what the device published (embedded broker), optionally only topics matching a filter.')
+    .argument('[filter]', 'MQTT topic filter (+ and # wildcards)')
+    .addHelpText('after', '\nOne line per message: <topic> <payload> (hex: … when not UTF-8). --json prints every field.')
+    .action(
+      op(async (client, o, _cmd, [filter]) => {
+        const ps = await client.published(filter as string | undefined);
+        if (o.json) return out(JSON.stringify(ps));
+        for (const p of ps) out(`${p.topic} ${p.payload ?? `hex:${p.payloadHex}`}${p.qos ? ` (qos ${p.qos})` : ''}${p.retain ? ' (retained)' : ''}`);
+      }),
+    );
+
+  sub('wait-publish', 'Wait until the device publishes a matching message (already published ones count); exit 1 on timeout.')
+    .argument('[topic]', 'topic filter to match')
+    .option('--payload <text>', 'the payload must be exactly this text')
+    .option('--qos <n>', 'the QoS must be this', wholeNumber('--qos'))
+    .option('--wait <ms>', 'give up after this long', wholeNumber('--wait'), 5000)
+    .action(
+      op(async (client, o, cmd, [topic]) => {
+        const so = cmd.opts<{ payload?: string; qos?: number; wait: number }>();
+        const p = await client.waitForPublish({ topic: topic as string | undefined, payload: so.payload, qos: so.qos }, so.wait);
+        out(o.json ? JSON.stringify(p) : `${p.topic} ${p.payload ?? `hex:${p.payloadHex}`}`);
+      }),
+    );
+
+  sub('drop', 'Close the device\'s MQTT connection(s) from the broker side (EC200: +QMTSTAT: 0,1).').action(
+    op(async (client, o) => {
+      const r = await client.drop();
+      out(o.json ? JSON.stringify(r) : `dropped ${r.dropped} connection${r.dropped === 1 ? '' : 's'}`);
+    }),
+  );
+
+  sub('stall', 'The broker stops answering (nothing passes either way) so the keepalive runs out; off drops the dead link.')
+    .argument('<on|off>', 'on or off', onOff('stall', ['on', 'true', '1'], ['off', 'false', '0']))
+    .action(op((client, o, _c, [on]) => simple(o, client.stall(on as boolean), `stall ${on ? 'on' : 'off'}`)));
+
+  sub('refuse-connect', 'Answer the next CONNECT with this CONNACK return code (1–5) and close (EC200: +QMTCONN: 0,0,<code>).')
+    .argument('<returnCode>', '1 bad protocol, 2 client id rejected, 3 server unavailable, 4 bad credentials, 5 not authorized', wholeNumber('returnCode'))
+    .action(op((client, o, _c, [code]) => simple(o, client.refuseConnect(code as number), `next CONNECT will be refused with ${String(code)}`)));
+
+  for (const what of ['subscribe', 'publish'] as const) {
+    sub(`refuse-${what}`, `Refuse ${what === 'subscribe' ? 'SUBSCRIBEs (granted QoS 128)' : 'PUBLISHes (the broker drops the client)'} whose topic matches a filter; --clear stops.`)
+      .argument('[filter]', 'topic filter')
+      .option('--clear', 'stop refusing (forget every filter)')
+      .action(
+        op((client, o, cmd, [filter]) => {
+          const clear = cmd.opts<{ clear?: boolean }>().clear ?? false;
+          if (clear === (filter !== undefined)) cmd.error('give a topic filter, or --clear', { exitCode: 2 });
+          const f = clear ? null : (filter as string);
+          const p = what === 'subscribe' ? client.refuseSubscribe(f) : client.refusePublish(f);
+          return simple(o, p, clear ? `${what}s accepted again` : `refusing ${what}s to ${f!}`);
+        }),
+      );
+  }
+
+  sub('ack-fault', 'Delay or withhold the broker\'s PUBACK or SUBACK for this modem (the module retransmits, then reports a timeout).')
+    .argument('<kind>', 'puback or suback')
+    .argument('<delay>', 'milliseconds, "withhold", or "normal"')
+    .action(
+      op((client, o, cmd, [kind, delay]) => {
+        if (kind !== 'puback' && kind !== 'suback') return cmd.error('kind must be puback or suback', { exitCode: 2 }) as never;
+        const d = delay as string;
+        let v: number | null | 'normal';
+        if (d === 'withhold') v = null;
+        else if (d === 'normal') v = 'normal';
+        else if (/^\d+$/.test(d)) v = Number(d);
+        else return cmd.error('delay must be milliseconds, withhold or normal', { exitCode: 2 }) as never;
+        return simple(o, client.ackFault(kind, v), `${kind}: ${v === null ? 'withheld' : v === 'normal' ? 'normal' : `delayed ${v} ms`}`);
+      }),
+    );
+
+  sub('broker', 'Take the broker down for this modem (connections drop, opens fail) or bring it back up.')
+    .argument('<up|down>', 'up or down', onOff('broker', ['up', 'on', 'true'], ['down', 'off', 'false']))
+    .action(op((client, o, _c, [up]) => simple(o, client.broker(up as boolean), `broker ${up ? 'up' : 'down'}`)));
+
+  // ---- network side ----
+
+  sub('registration', 'Lose (off) or regain (on) network registration: +CREG/+CEREG state, open MQTT links end (EC200: +QMTSTAT: 0,7).')
+    .argument('<on|off>', 'on (registered) or off (lost)', onOff('registration', ['on', 'registered', 'true', '1'], ['off', 'lost', 'false', '0']))
+    .action(op((client, o, _c, [on]) => simple(o, client.registration(on as boolean), on ? 'registered' : 'registration lost')));
+
+  sub('signal', 'Set the signal quality AT+CSQ reports.')
+    .argument('<rssi>', '0–31, or 99 (unknown)', wholeNumber('rssi'))
+    .argument('[ber]', '0–7, or 99 (unknown; default)', wholeNumber('ber'))
+    .action(op((client, o, _c, [rssi, ber]) => simple(o, client.signal(rssi as number, ber as number | undefined), `signal ${String(rssi)},${String(ber ?? 99)}`)));
+
+  sub('fail-next-open', 'Make the next network open (AT+QMTOPEN…) fail: dns (EC200: +QMTOPEN: 0,4), refused or timeout (-1).')
+    .argument('<reason>', 'dns, refused or timeout')
+    .action(
+      op((client, o, cmd, [reason]) => {
+        if (!['dns', 'refused', 'timeout'].includes(reason as string)) return cmd.error('reason must be dns, refused or timeout', { exitCode: 2 }) as never;
+        return simple(o, client.failNextOpen(reason as 'dns'), `next open fails: ${reason as string}`);
+      }),
+    );
+
+  sub('latency', 'Add latency (each way) to the modem↔broker link.')
+    .argument('<ms>', 'milliseconds (0 = none)', wholeNumber('ms'))
+    .action(op((client, o, _c, [ms]) => simple(o, client.latency(ms as number), `latency ${String(ms)} ms`)));
+
+  // ---- serial side ----
+
+  sub('override', 'Answer a command with these lines instead (once or until cleared); the last line is the final result code.')
+    .argument('<command>', 'the command, e.g. +CSQ (any form) or +CREG? (the read form only)')
+    .argument('<lines...>', 'response lines, e.g. \'+CSQ: 5,99\' OK  (or just ERROR)')
+    .option('--once', 'apply to the next matching command only')
+    .addOption(new Option('--form <form>', 'only this form').choices(['test', 'read', 'set', 'exec']))
+    .action(
+      op((client, o, cmd, [command, lines]) => {
+        const so = cmd.opts<{ once?: boolean; form?: 'test' | 'read' | 'set' | 'exec' }>();
+        return simple(o, client.override({ command: command as string, response: lines as string[], once: so.once ?? false, form: so.form }), `override ${command as string}${so.once ? ' (once)' : ''}`);
+      }),
+    );
+
+  sub('clear-overrides', 'Remove every response override.').action(op((client, o) => simple(o, client.clearOverrides(), 'overrides cleared')));
+
+  sub('response-delay', 'Hold every final response this long (a slow module).')
+    .argument('<ms>', 'milliseconds (0 = none)', wholeNumber('ms'))
+    .action(op((client, o, _c, [ms]) => simple(o, client.responseDelay(ms as number), `response delay ${String(ms)} ms`)));
+
+  sub('baud', 'Pace serial output at this baud rate (10 bits per byte); 0 = unpaced.')
+    .argument('<rate>', 'bits per second, e.g. 115200', wholeNumber('rate'))
+    .action(op((client, o, _c, [b]) => simple(o, client.baud(b as number), `baud ${String(b)}`)));
+
+  sub('inject', 'Write bytes to the host as if the module printed them (line noise).')
+    .argument('<bytes>', 'text (\\r \\n \\xHH escapes understood), or hex with --hex')
+    .option('--hex', 'the argument is hex')
+    .action(
+      op((client, o, cmd, [bytes]) => {
+        const so = cmd.opts<{ hex?: boolean }>();
+        const b = bytes as string;
+        const input = so.hex ? { hex: b } : { base64: unescapeText(b).toString('base64') };
+        return simple(o, client.inject(input), 'injected');
+      }),
+    );
+
+  sub('reboot', 'Reboot the module: state is lost as the profile says, boot URCs (RDY) follow.').action(op((client, o) => simple(o, client.reboot(), 'rebooted')));
+
+  // ---- events ----
+
+  sub('events', 'Print the event stream (serial bytes, URCs, MQTT packets, state changes) until Ctrl+C.')
+    .option('--all', 'every modem (default: only --modem)')
+    .option('--types <list>', `only these event types, comma-separated (${EVENT_TYPES.join(',')})`)
+    .option('--count <n>', 'exit after this many events', wholeNumber('--count'))
+    .addHelpText('after', '\nOne line per event; --json prints each event as a JSON line.')
+    .action(
+      op(async (client, o, cmd) => {
+        const so = cmd.opts<{ all?: boolean; types?: string; count?: number }>();
+        const types = so.types?.split(',').map((s) => s.trim()).filter(Boolean) as ControlEvent['type'][] | undefined;
+        const bad = types?.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+        if (bad && bad.length > 0) cmd.error(`--types: unknown type ${bad.join(', ')} (types: ${EVENT_TYPES.join(', ')})`, { exitCode: 2 });
+        let seen = 0;
+        let done!: (code: number) => void;
+        const finished = new Promise<number>((r) => (done = r));
+        const ws = await client.events({ modem: so.all ? 'all' : o.modem, types }, (e) => {
+          if (so.count !== undefined && seen >= so.count) return;
+          seen++;
+          out(o.json ? JSON.stringify(e) : formatEvent(e));
+          if (so.count !== undefined && seen >= so.count) {
+            ws.close(1000, 'done');
+            done(0);
+          }
+        });
+        // The stream is open: say so on stderr (scripts wait for it before causing events).
+        process.stderr.write(`vmodem: streaming events from ${client.url}${so.all ? '' : ` (modem ${o.modem})`}; Ctrl+C stops\n`);
+        if (so.count === 0) {
+          ws.close(1000, 'done');
+          done(0);
+        }
+        const stop = () => {
+          ws.close(1000, 'interrupted');
+          done(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        ws.once('close', (code, reason) => {
+          if (code === 1000 || code === 1001) return done(0);
+          process.stderr.write(`vmodem: event stream ended (${code}${reason ? ` ${reason}` : ''})\n`);
+          done(EXIT_API);
+        });
+        const code = await finished;
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        if (code !== 0) process.exitCode = code;
+      }),
+    );
+
+  return ctl;
+}
+
+/** `\r`, `\n`, `\t`, `\\`, `\xHH` in a command-line argument → bytes (latin1 otherwise). */
+export function unescapeText(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && i + 1 < s.length) {
+      const n = s[i + 1]!;
+      if (n === 'r' || n === 'n' || n === 't' || n === '\\') {
+        out.push({ r: 13, n: 10, t: 9, '\\': 92 }[n]);
+        i++;
+        continue;
+      }
+      if (n === 'x' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+        out.push(parseInt(s.slice(i + 2, i + 4), 16));
+        i += 3;
+        continue;
+      }
+    }
+    const code = c.charCodeAt(0);
+    if (code > 0xff) out.push(...Buffer.from(c, 'utf8'));
+    else out.push(code);
+  }
+  return Buffer.from(out);
+}

@@ -1,0 +1,272 @@
+/**
+ * `vmodem start --config vmodem.yaml`: the settings of `vmodem start` in a file, plus a list of
+ * modems with their own profile, name, link and IMEI. Keys are the long flags of `vmodem start`
+ * without the dashes (`mqtt-port: 0`; camelCase `mqttPort` is accepted too); a nested mapping
+ * joins its keys with a dash (`control: { port: 0 }` is `control-port: 0`). Relative paths are
+ * relative to the config file. Flags given on the command line win over the file.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Command } from 'commander';
+import { listProfileIds } from '../profiles/load-profile.js';
+import { parseBrokerUrl, VmodemConfigError, type ModemSpec, type VmodemOptions } from '../vmodem.js';
+
+type Kind = 'string' | 'path' | 'port' | 'timing' | 'count' | 'baud' | 'profile' | 'broker' | 'log-level' | 'link';
+
+/** Top-level keys this module knows (kebab-case, as the flags), with how to check them. */
+const KNOWN: Record<string, Kind> = {
+  profile: 'profile',
+  link: 'link',
+  'mqtt-port': 'port',
+  broker: 'broker',
+  'state-dir': 'path',
+  timing: 'timing',
+  count: 'count',
+  baud: 'baud',
+  record: 'path',
+  scenario: 'path',
+  'log-level': 'log-level',
+  'log-file': 'path',
+  'control-port': 'port',
+  'control-token': 'string',
+};
+const MODEM_KEYS = ['name', 'profile', 'link', 'imei'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface VmodemConfig {
+  /** The file it came from. */
+  file?: string;
+  /**
+   * Top-level settings by the camelCase name of their `vmodem start` flag (`mqttPort`,
+   * `stateDir`, `controlPort`, …), checked and with paths made absolute.
+   */
+  settings: Record<string, unknown>;
+  /** The `modems:` list, when given. */
+  modems?: ModemSpec[];
+}
+
+export interface ParseConfigOptions {
+  /** File name for messages; relative paths are resolved against its directory. */
+  file?: string;
+  /** Directory relative paths are resolved against (default: the file's, else cwd). */
+  baseDir?: string;
+  /** More top-level keys to accept as they are (kebab-case), e.g. flags only the CLI knows. */
+  extraKeys?: readonly string[];
+}
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class Src {
+  constructor(
+    readonly name: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  error(p: (string | number)[], msg: string): VmodemConfigError {
+    let line: number | undefined;
+    for (let n = p.length; n >= 0 && line === undefined; n--) {
+      const node = this.doc.getIn(p.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) line = this.lines.linePos(node.range[0]).line;
+    }
+    return new VmodemConfigError(`config ${this.name}${line !== undefined ? ` line ${line}` : ''}: ${msg}`);
+  }
+}
+
+/** Flatten `a: { b: v }` to `a-b: v` (one level of nesting), keeping where each key came from. */
+function flatten(root: Record<string, unknown>): { key: string; value: unknown; path: string[] }[] {
+  const out: { key: string; value: unknown; path: string[] }[] = [];
+  for (const [k, v] of Object.entries(root)) {
+    if (k === 'modems') continue;
+    if (isRecord(v)) for (const [k2, v2] of Object.entries(v)) out.push({ key: `${kebab(k)}-${kebab(k2)}`, value: v2, path: [k, k2] });
+    else out.push({ key: kebab(k), value: v, path: [k] });
+  }
+  return out;
+}
+
+function checkValue(src: Src, p: (string | number)[], key: string, kind: Kind, v: unknown, baseDir: string): unknown {
+  const bad = (what: string) => src.error(p, `${key} must be ${what}, not ${typeName(v)}`);
+  const whole = (min: number, max: number, what: string) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(what);
+    return v;
+  };
+  switch (kind) {
+    case 'port':
+      return whole(0, 65535, 'a port number 0–65535');
+    case 'count':
+      return whole(1, 10_000, 'a whole number 1–10000');
+    case 'baud':
+      return whole(0, 16_000_000, 'a whole number of bits per second (e.g. 115200; 0 = unpaced)');
+    case 'timing':
+      if (v !== 'real' && v !== 'fast') throw bad('real or fast');
+      return v;
+    case 'log-level':
+      if (typeof v !== 'string' || !LOG_LEVELS.includes(v)) throw bad(LOG_LEVELS.join(', '));
+      return v;
+    case 'profile': {
+      const ids = listProfileIds();
+      if (typeof v !== 'string' || !ids.includes(v)) throw bad(`a profile id (${ids.join(', ')})`);
+      return v;
+    }
+    case 'broker':
+      if (typeof v !== 'string') throw bad('a broker URL (mqtt://host:port)');
+      try {
+        parseBrokerUrl(v);
+      } catch (err) {
+        throw src.error(p, (err as Error).message.replace(/^--broker/, 'broker'));
+      }
+      return v;
+    case 'link':
+      if (v === null) return null;
+      if (typeof v !== 'string' || v === '') throw bad('a path (or null for none)');
+      return path.resolve(baseDir, v);
+    case 'path':
+      if (typeof v !== 'string' || v === '') throw bad('a path');
+      return path.resolve(baseDir, v);
+    case 'string':
+      if (typeof v !== 'string' && typeof v !== 'number') throw bad('text');
+      return String(v);
+  }
+}
+
+function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
+  if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei? }');
+  const names = new Map<string, number>();
+  const links = new Map<string, number>();
+  return list.map((raw, i) => {
+    const p = ['modems', i];
+    const where = `modems[${i}]`;
+    if (!isRecord(raw)) throw src.error(p, `${where} must be a mapping { name?, profile?, link?, imei? }, not ${typeName(raw)}`);
+    for (const k of Object.keys(raw)) {
+      if (!MODEM_KEYS.includes(k)) throw src.error([...p, k], `${where}: unknown key "${k}" (expected ${MODEM_KEYS.join(', ')})`);
+    }
+    const spec: ModemSpec = {};
+    if (raw.name !== undefined) {
+      const n = raw.name;
+      if (typeof n !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(n) || /^\d+$/.test(n)) {
+        throw src.error([...p, 'name'], `${where}: name must be letters, digits, "_", "." or "-" and not only digits (digits address modems by index), not ${typeName(n)}`);
+      }
+      const prev = names.get(n);
+      if (prev !== undefined) throw src.error([...p, 'name'], `${where}: the name "${n}" is already used by modems[${prev}]`);
+      names.set(n, i);
+      spec.name = n;
+    }
+    if (raw.profile !== undefined) spec.profile = checkValue(src, [...p, 'profile'], `${where}.profile`, 'profile', raw.profile, baseDir) as string;
+    if (raw.link !== undefined) {
+      const l = checkValue(src, [...p, 'link'], `${where}.link`, 'link', raw.link, baseDir) as string | null;
+      if (l !== null) {
+        const prev = links.get(l);
+        if (prev !== undefined) throw src.error([...p, 'link'], `${where}: link ${l} is already used by modems[${prev}]`);
+        links.set(l, i);
+      }
+      spec.link = l;
+    }
+    if (raw.imei !== undefined) {
+      const imei = typeof raw.imei === 'number' && Number.isInteger(raw.imei) ? String(raw.imei) : raw.imei;
+      if (typeof imei !== 'string' || !/^\d{15}$/.test(imei)) throw src.error([...p, 'imei'], `${where}: imei must be 15 digits (quote it to keep leading zeros), not ${typeName(raw.imei)}`);
+      spec.imei = imei;
+    }
+    return spec;
+  });
+}
+
+/** Parse and check a config file's text; errors name the file, line and key. */
+export function parseConfig(text: string, opts: ParseConfigOptions = {}): VmodemConfig {
+  const name = opts.file ?? 'vmodem.yaml';
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
+  if (doc.errors.length > 0) throw new VmodemConfigError(`config ${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const src = new Src(name, doc, lines);
+  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (root === null || root === undefined) throw new VmodemConfigError(`config ${name}: the file is empty`);
+  if (!isRecord(root)) throw src.error([], `a config file is a mapping of settings (and modems:), not ${typeName(root)}`);
+  const baseDir = opts.baseDir ?? (opts.file ? path.dirname(path.resolve(opts.file)) : process.cwd());
+  const extra = new Set((opts.extraKeys ?? []).map(kebab));
+  const settings: Record<string, unknown> = {};
+  for (const { key, value, path: p } of flatten(root)) {
+    const kind = KNOWN[key];
+    if (kind) settings[camel(key)] = checkValue(src, p, key, kind, value, baseDir);
+    else if (extra.has(key)) settings[camel(key)] = value;
+    else {
+      const known = [...Object.keys(KNOWN), ...extra, 'modems'];
+      throw src.error(p, `unknown setting "${key}" (settings: ${known.join(', ')})`);
+    }
+  }
+  const cfg: VmodemConfig = { settings, ...(opts.file ? { file: opts.file } : {}) };
+  if (root.modems !== undefined) {
+    cfg.modems = parseModems(src, root.modems, baseDir);
+    if (settings.count !== undefined) throw src.error(['count'], 'give either count or a modems list, not both');
+  }
+  if (settings.broker !== undefined && settings.mqttPort !== undefined) throw src.error(['broker'], 'give either broker (an external broker) or mqtt-port (the embedded one), not both');
+  if (settings.controlToken !== undefined && settings.controlPort === undefined) throw src.error(['control'], 'control-token needs control-port (the control API is off without it)');
+  return cfg;
+}
+
+/** Read and check a config file. */
+export function loadConfigFile(file: string, opts: Omit<ParseConfigOptions, 'file'> = {}): VmodemConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VmodemConfigError(`config ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseConfig(text, { ...opts, file });
+}
+
+/** The startVmodem options a config file describes (log settings are the caller's). */
+export function configToVmodemOptions(cfg: VmodemConfig): VmodemOptions {
+  const s = cfg.settings;
+  const o: VmodemOptions = {};
+  if (s.profile !== undefined) o.profile = s.profile as string;
+  if (s.link !== undefined) o.link = s.link as string | null;
+  if (s.mqttPort !== undefined) o.mqttPort = s.mqttPort as number;
+  if (s.broker !== undefined) o.broker = s.broker as string;
+  if (s.stateDir !== undefined) o.stateDir = s.stateDir as string;
+  if (s.timing !== undefined) o.timing = s.timing as 'real' | 'fast';
+  if (s.count !== undefined) o.count = s.count as number;
+  if (s.baud !== undefined) o.baud = s.baud as number;
+  if (s.record !== undefined) o.record = s.record as string;
+  if (s.scenario !== undefined) o.scenario = s.scenario as string;
+  if (s.controlPort !== undefined) o.control = { port: s.controlPort as number, ...(s.controlToken !== undefined ? { token: s.controlToken as string } : {}) };
+  if (cfg.modems) o.modems = cfg.modems;
+  return o;
+}
+
+/**
+ * For `vmodem start --config`: copy the file's settings into the parsed options of the `start`
+ * command, except those given on the command line. Settings only the CLI knows (passed as
+ * `extraKeys` to the parser) go through the flag's own parser.
+ */
+export function applyConfigToStartOptions(cfg: VmodemConfig, cmd: Command, options: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(cfg.settings)) {
+    if (cmd.getOptionValueSource(key) === 'cli') continue;
+    const opt = cmd.options.find((x) => x.attributeName() === key);
+    if (!opt) continue;
+    const known = KNOWN[kebab(key)] !== undefined;
+    if (known || !opt.parseArg || value === null) {
+      options[key] = value;
+      continue;
+    }
+    try {
+      options[key] = opt.parseArg(String(value), undefined);
+    } catch (err) {
+      throw new VmodemConfigError(`config ${cfg.file ?? ''}: ${kebab(key)}: ${(err as Error).message}`);
+    }
+  }
+  if (cfg.modems && cmd.getOptionValueSource('count') === 'cli') {
+    throw new VmodemConfigError(`--count conflicts with the modems listed in ${cfg.file ?? 'the config file'}; drop one`);
+  }
+}
