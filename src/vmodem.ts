@@ -377,7 +377,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       });
       undo.push(() => modem.stop());
       recorder?.attach(modem.engine);
-      const controller = new ModemController({ name, index: i, modem, port: serial, faults, linkPath: pty.linkPath, broker });
+      const controller = new ModemController({ name, index: i, modem, port: serial, faults, linkPath: pty.linkPath, broker, cloud });
       undo.push(() => controller.dispose());
       instances.push({ name, index: i, profile, modem, port: pty, serial, controller, devicePath: pty.devicePath, linkPath: pty.linkPath, imei });
       if (specs.length > 1) mlog.info({ profile: profile.id, device: pty.devicePath, link: pty.linkPath }, 'modem started');

@@ -345,6 +345,23 @@ export function registerCtl(program: Command): Command {
       }),
     );
 
+  sub('firmware', 'Offer a firmware image to the device (OTA): the virtual cloud serves it and announces it on the OTA topic the device listens on.')
+    .argument('<version>', 'the version the cloud announces')
+    .argument('<file>', 'the image file')
+    .option('--name <name>', 'file name on the firmware server (default firmware-<version>.bin)')
+    .action(
+      op(async (client, o, cmd, [version, file]) => {
+        let image: Buffer;
+        try {
+          image = readFileSync(file as string);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          return cmd.error(`${file}: cannot read (${e.code ?? e.message})`, { exitCode: 2 });
+        }
+        const r = await client.firmware(version as string, image, cmd.opts<{ name?: string }>().name);
+        out(o.json ? JSON.stringify(r) : `offered ${String(r.url)} (${String(r.size)} bytes, md5 ${String(r.md5)}) on ${String(r.topic)}`);
+      }),
+    );
   sub('reboot', 'Reboot the module: state is lost as the profile says, boot URCs (RDY) follow.').action(op((client, o) => simple(o, client.reboot(), 'rebooted')));
 
   // ---- events ----

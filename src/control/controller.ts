@@ -11,6 +11,8 @@ import type { EmbeddedBroker, BrokerPublish } from '../broker/embedded-broker.js
 import type { Outcome, ParsedCommand } from '../at/types.js';
 import type { Modem } from '../modem/modem.js';
 import type { PacedPort } from '../port/paced-port.js';
+import type { RunningCloud } from '../cloud/virtual-cloud.js';
+import { otaPushMessage, otaTopicOf } from '../cloud/ota-push.js';
 import { attachBrokerFaults, topicMatches, type AckFault, type ClientRules } from './broker-faults.js';
 import type { NetworkFaults, OpenFault } from './network-faults.js';
 
@@ -59,6 +61,8 @@ export interface ControllerParts {
   faults: NetworkFaults;
   linkPath?: string;
   broker?: EmbeddedBroker;
+  /** The virtual cloud (firmware server) on the embedded broker. */
+  cloud?: RunningCloud;
 }
 
 const MAX_PUBLISHES_KEPT = 10_000;
@@ -195,6 +199,33 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
         reject(new ControlError('timeout', `no publish matching ${JSON.stringify({ ...match, payload: match.payload?.toString() })} within ${timeoutMs} ms`, 408));
       }, timeoutMs);
     });
+  }
+
+  /**
+   * The cloud offers a firmware image: it is served by the virtual cloud's firmware server and
+   * announced on the OTA topic the device subscribed to (Tencent `$ota/update/{pid}/{dn}`, after
+   * AT+TCOTASET). The module then downloads it, checks size and MD5 and reports its progress.
+   */
+  async pushFirmware(o: { version: string; image: Buffer; name?: string }): Promise<{ topic: string; url: string; md5: string; size: number }> {
+    this.requireBroker('pushing firmware');
+    const cloud = this.parts.cloud;
+    const base = cloud?.http?.httpUrl;
+    if (!cloud || !base) throw new ControlError('no-firmware-server', 'the virtual cloud has no firmware server running', 409);
+    if (!/^[\w.+-]{1,64}$/.test(o.version)) throw new ControlError('bad-version', 'version must be 1–64 letters, digits, . _ + -');
+    if (o.image.length === 0) throw new ControlError('bad-image', 'the firmware image is empty');
+    const topic = otaTopicOf((this.brokerSessions() ?? []).flatMap((s) => s.subscriptions.map((x) => x.topic)));
+    if (!topic) throw new ControlError('no-ota-subscription', 'the device listens on no OTA topic (Tencent: AT+TCOTASET first)', 409);
+    const name = o.name ?? `firmware-${o.version}.bin`;
+    let image;
+    try {
+      image = cloud.firmware.add(name, o.image);
+    } catch (err) {
+      throw new ControlError('bad-name', (err as Error).message);
+    }
+    const offer = { version: o.version, url: `${base}/firmware/${image.name}`, md5: image.md5, size: image.size };
+    await this.publish({ topic, payload: otaPushMessage(offer), qos: 1 });
+    this.state('firmware-push', { topic, version: o.version, size: image.size });
+    return { topic, ...offer };
   }
 
   /** Close the device's MQTT connections from the broker side (the module reports the drop). */

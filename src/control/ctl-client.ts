@@ -227,6 +227,11 @@ export class ControlClient {
     return this.post('reboot');
   }
 
+  /** Offer a firmware image on the device's OTA topic (served by the virtual cloud). */
+  firmware(version: string, image: Buffer, name?: string): Promise<Record<string, unknown>> {
+    return this.post('firmware', { version, base64: image.toString('base64'), ...(name ? { name } : {}) });
+  }
+
   // ---- events ----
 
   /**

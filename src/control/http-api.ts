@@ -427,6 +427,18 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
+    path: 'firmware',
+    methods: {
+      POST: async ({ modem, body }) => {
+        const version = body.string('version');
+        const image = bytesField(body, { text: 'text', hex: 'hex', base64: 'base64' }, true);
+        const name = body.optionalString('name');
+        body.end();
+        return { ok: true, ...(await modem.controller.pushFirmware({ version, image, ...(name ? { name } : {}) })) };
+      },
+    },
+  },
+  {
     path: 'reboot',
     methods: {
       POST: ({ modem, body }) => {
