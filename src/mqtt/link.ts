@@ -291,6 +291,10 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
       };
       const onConnect = (packet: { sessionPresent?: boolean }): void => {
         if (this._state === 'connecting') this.setState('connected');
+        // Modules that ping on their own schedule (OneMO "pingreq") announce <keepalive> in
+        // CONNECT but send PINGREQ every <pingIntervalSec>.
+        const manager = (client as unknown as { keepaliveManager?: { setKeepalive(s: number): void } | null }).keepaliveManager;
+        if (opts.pingIntervalSec && manager) manager.setKeepalive(opts.pingIntervalSec);
         settle({ kind: 'accepted', sessionPresent: Boolean(packet.sessionPresent) });
       };
       this.connectWaiter = settle;

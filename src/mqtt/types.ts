@@ -53,6 +53,11 @@ export interface ConnectOptions {
   protocolVersion: 3 | 4;
   /** Seconds; 0 disables PINGREQ. */
   keepalive: number;
+  /**
+   * Send PINGREQ every this many seconds of silence instead of every <keepalive> (the CONNECT
+   * still announces <keepalive>); a missing PINGRESP is detected after 1.5 × this.
+   */
+  pingIntervalSec?: number;
   clean: boolean;
   will?: WillMessage;
   /** How long to wait for CONNACK. */

@@ -240,6 +240,8 @@ export class OneMoClient {
         password: target.password,
         protocolVersion: cfg.version,
         keepalive: cfg.keepalive,
+        // §3.1 "pingreq": the module's own PINGREQ interval.
+        pingIntervalSec: cfg.keepalive > 0 ? cfg.pingInterval : undefined,
         clean: cfg.clean,
         will: will && { topic: will.topic, payload: will.message, qos: will.qos, retain: will.retain },
         timeoutMs: this.device.timing.limit('connackTimeout', 30_000),
