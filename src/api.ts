@@ -7,7 +7,7 @@
  *   await modem.expectPublish({ topic: 'dev/up', payload: 'hello' }, { timeoutMs: 5000 });
  *   modem.dropSession();
  *   await modem.expectUrc(/\+QMTSTAT: 0,1/);
- *   console.log(modem.transcript());
+ *   process.stdout.write(modem.transcript());
  *   await modem.stop();
  *
  * The handle carries every ModemController operation (bound to the modem's controller, so they are

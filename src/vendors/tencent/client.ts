@@ -20,6 +20,8 @@
  *   timeout does: at the end of <cmdtimeout>, with 202.
  * - Packet ids: one counter from 1, skipping ids in flight.
  */
+import { nextPacketId } from '../../mqtt/packet-ids.js';
+import { trackedSleep } from '../../util/tracked-sleep.js';
 import type { Logger } from 'pino';
 import type { Line } from '../../at/types.js';
 import type { Device } from '../../modem/device.js';
@@ -113,21 +115,12 @@ export class TencentMqttClient {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, ms);
-      this.timers.add(t);
-    });
+    return trackedSleep(this.timers, ms);
   }
 
   private nextMid(): number {
-    for (let i = 0; i < 65535; i++) {
-      this.lastMid = (this.lastMid % 65535) + 1;
-      if (!this.pending.has(this.lastMid)) return this.lastMid;
-    }
-    throw new Error('no free packet id');
+    this.lastMid = nextPacketId(this.lastMid, (id) => this.pending.has(id));
+    return this.lastMid;
   }
 
   // ------------------------------------------------------------------ connecting

@@ -33,6 +33,8 @@
  * - The keep-alive in CONNECT is <keepalive_time>, and PINGREQ is sent on that cadence (mqtt.js
  *   ties the two). <ping_interval> is kept and reported by the query forms only.
  */
+import { nextPacketId } from '../../../mqtt/packet-ids.js';
+import { trackedSleep } from '../../../util/tracked-sleep.js';
 import type { Logger } from 'pino';
 import type { Device } from '../../../modem/device.js';
 import type { RetryPolicyExtras } from '../../../mqtt/link.js';
@@ -159,22 +161,13 @@ export class OneMoClient {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, ms);
-      this.timers.add(t);
-    });
+    return trackedSleep(this.timers, ms);
   }
 
   /** The next free packet id (1–65535, skipping ids in flight). */
   private nextMid(): number {
-    for (let i = 0; i < 65535; i++) {
-      this.lastMid = (this.lastMid % 65535) + 1;
-      if (!this.pending.has(this.lastMid)) return this.lastMid;
-    }
-    throw new Error('no free packet id');
+    this.lastMid = nextPacketId(this.lastMid, (id) => this.pending.has(id));
+    return this.lastMid;
   }
 
   // ------------------------------------------------------------------ connecting
