@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ControlClient } from '../../src/control/ctl-client.js';
 import { startVmodem } from '../../src/vmodem.js';
 import { killAllFirmware, startFirmware } from '../helpers/firmware.js';
@@ -52,8 +52,14 @@ describe('POST /v1/modems/{ref}/firmware', () => {
     expect((await fw.readUntil('UPDATESUCCESS\r\n', 15_000)).text).toBe('\r\n+TCOTASTATUS:ENTERUPDATE\r\n\r\n+TCOTASTATUS:UPDATESUCCESS\r\n');
 
     // The device reported its progress to the cloud on its report topic.
-    const reports = vm.modems[0]!.controller.published('$ota/report/OTAPROD001/dev1').map((p) => JSON.parse(p.payload.toString()));
-    expect(reports.some((r) => r.report?.progress?.state === 'done')).toBe(true);
+    // (It may reach the broker a moment after the URC reached the firmware.)
+    await vi.waitFor(
+      () => {
+        const reports = vm.modems[0]!.controller.published('$ota/report/OTAPROD001/dev1').map((p) => JSON.parse(p.payload.toString()));
+        expect(reports.some((r) => r.report?.progress?.state === 'done')).toBe(true);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
 
     expect(await fw.at('AT+TCFWINFO?')).toBe(OK);
     const info = (await fw.readUntil(/\+TCFWINFO:[^\r]*\r\n/)).text;
