@@ -362,7 +362,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       undo.push(() => pty.close());
       const serial = new PacedPort(pty);
       if (baud > 0) serial.setBaud(baud);
-      const faults = await NetworkFaults.create(brokerLinkOpener(endpoints, mlog), endpoints.plain, mlog);
+      const faults = await NetworkFaults.create(brokerLinkOpener(endpoints, mlog), endpoints.plain, mlog, endpoints.tls);
       undo.push(() => faults.close());
       const imei = spec.imei ?? nthImei(profile.identity.imei, i);
       const modem = new Modem({

@@ -230,22 +230,22 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   /** Close the device's MQTT connections from the broker side (the module reports the drop). */
   dropSession(): { dropped: number } {
-    const dropped = this.parts.faults.proxy.dropAll();
+    const dropped = this.parts.faults.dropAll();
     this.state('drop', { dropped });
     return { dropped };
   }
 
   /** The broker stops answering (nothing passes either way) until `stall(false)`. */
   stall(on: boolean): void {
-    this.parts.faults.proxy.faults.stalled = on;
-    if (!on) this.parts.faults.proxy.dropAll(); // a stalled TCP stream cannot resume cleanly
+    this.parts.faults.settings.stalled = on;
+    if (!on) this.parts.faults.dropAll(); // a stalled TCP stream cannot resume cleanly
     this.state('stall', { on });
   }
 
   /** Refuse the next CONNECT with this CONNACK return code (1–5). */
   refuseNextConnect(returnCode: number): void {
     if (!Number.isInteger(returnCode) || returnCode < 1 || returnCode > 5) throw new ControlError('bad-code', 'CONNACK return code must be 1–5');
-    this.parts.faults.proxy.faults.refuseNextConnect = returnCode;
+    this.parts.faults.settings.refuseNextConnect = returnCode;
     this.state('refuse-connect', { returnCode });
   }
 
@@ -275,13 +275,13 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   /** The broker goes away for this modem: connections drop and new ones are refused. */
   brokerDown(): void {
-    this.parts.faults.proxy.faults.down = true;
-    this.parts.faults.proxy.dropAll();
+    this.parts.faults.settings.down = true;
+    this.parts.faults.dropAll();
     this.state('broker-down');
   }
 
   brokerUp(): void {
-    this.parts.faults.proxy.faults.down = false;
+    this.parts.faults.settings.down = false;
     this.state('broker-up');
   }
 
@@ -308,7 +308,7 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   setLatency(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new ControlError('bad-latency', 'latency must be 0–600000 ms');
-    this.parts.faults.proxy.faults.latencyMs = ms;
+    this.parts.faults.settings.latencyMs = ms;
     this.state('latency', { ms });
   }
 
@@ -371,7 +371,7 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       link: linkPath,
       network: { cfun: net.cfun, regStat: net.regStat, rssi: net.rssi, ber: net.ber, dataReady: net.dataReady },
       serial: { echo: modem.engine.settings.echo, cmee: modem.engine.settings.cmee, baud: port.baudRate, responseDelayMs: modem.engine.responseDelayMs, overrides: this.overrides.length },
-      faults: { ...faults.proxy.faults, connections: faults.proxy.connectionCount, rules: this.rules },
+      faults: { ...faults.settings, connections: faults.connectionCount, rules: this.rules },
       clientIds: [...faults.clientIds],
       broker: this.brokerSessions(),
       mqtt: modem.inspect(),

@@ -50,7 +50,6 @@ export interface FaultProxyEvents {
 }
 
 export class FaultProxy extends EventEmitter<FaultProxyEvents> {
-  readonly faults: ProxyFaults = { latencyMs: 0, down: false, stalled: false };
   private readonly pairs = new Set<Pair>();
   /** Broker connections opened ahead of the device's (see offerUpstream). */
   private readonly offered: net.Socket[] = [];
@@ -60,13 +59,24 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     private readonly server: net.Server,
     readonly upstream: Upstream,
     private readonly log: Logger,
+    readonly faults: ProxyFaults,
+    private readonly opaque: boolean,
   ) {
     super();
   }
 
-  static async start(upstream: Upstream, log: Logger = silentLogger()): Promise<FaultProxy> {
+  /**
+   * @param opts.faults share one fault state between proxies (a modem's plain and TLS links)
+   * @param opts.opaque the bytes are not MQTT in the clear (TLS): no packet parsing, so no
+   *   refused CONNECT and no packet events; latency, stall, drop and broker-down still apply.
+   */
+  static async start(
+    upstream: Upstream,
+    log: Logger = silentLogger(),
+    opts: { faults?: ProxyFaults; opaque?: boolean } = {},
+  ): Promise<FaultProxy> {
     const server = net.createServer();
-    const proxy = new FaultProxy(server, upstream, log);
+    const proxy = new FaultProxy(server, upstream, log, opts.faults ?? { latencyMs: 0, down: false, stalled: false }, opts.opaque ?? false);
     server.on('connection', (s) => proxy.accept(s));
     // A Unix socket in a private directory: no TCP port is opened, nobody else can connect.
     const dir = mkdtempSync(join(tmpdir(), 'vmodem-'));
@@ -131,6 +141,11 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     device.on('error', () => this.end(pair));
     device.on('close', () => this.end(pair));
 
+    if (this.opaque) {
+      this.connectUpstream(pair, Buffer.alloc(0));
+      device.on('data', (chunk: Buffer) => this.forward(pair, 'up', chunk));
+      return;
+    }
     // Hold the device's bytes until the first packet is known (CONNECT may have to be refused).
     let firstPacketSeen = false;
     const pending: Buffer[] = [];
@@ -180,7 +195,7 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   private observer(dir: 'up' | 'down'): (chunk: Buffer) => void {
     let parser: ReturnType<typeof mqttParser> | undefined;
     return (chunk) => {
-      if (this.listenerCount('packet') === 0) return;
+      if (this.opaque || this.listenerCount('packet') === 0) return;
       if (!parser) {
         parser = mqttParser();
         parser.on('packet', (packet: Packet) => this.emit('packet', { dir, packet }));
@@ -193,6 +208,7 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   }
 
   private forward(pair: Pair, dir: 'up' | 'down', chunk: Buffer): void {
+    if (chunk.length === 0) return;
     const send = () => {
       if (this.faults.stalled) return;
       const to = dir === 'up' ? pair.broker : pair.device;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { LinkOpener } from '../modem/device.js';
 import { LinkOpenError, type OpenFailure } from '../mqtt/types.js';
 import net from 'node:net';
-import { FaultProxy, type Upstream } from './fault-proxy.js';
+import { FaultProxy, type ProxyFaults, type Upstream } from './fault-proxy.js';
 
 /** Open a TCP connection to the broker, failing with the reason a module would report. */
 function dial(up: Upstream, timeoutMs: number): Promise<net.Socket> {
@@ -39,15 +39,37 @@ export class NetworkFaults {
   readonly clientIds = new Set<string>();
 
   private constructor(
+    /** The proxy of plain MQTT links (packets visible: refused CONNECT, packet events). */
     readonly proxy: FaultProxy,
+    /** The proxy of TLS links, when there is a TLS broker (bytes only). */
+    readonly tlsProxy: FaultProxy | undefined,
     private readonly inner: LinkOpener,
     private readonly log: Logger,
   ) {}
 
-  /** Put a proxy in front of `upstream` (the plain-TCP broker) and wrap `inner`. */
-  static async create(inner: LinkOpener, upstream: { host: string; port: number }, log: Logger): Promise<NetworkFaults> {
-    const proxy = await FaultProxy.start(upstream, log.child({ component: 'fault-proxy' }));
-    return new NetworkFaults(proxy, inner, log);
+  /**
+   * Put proxies in front of `upstream` (the plain broker) and `tlsUpstream` (its TLS listener, if
+   * any), sharing one fault state, and wrap `inner`.
+   */
+  static async create(inner: LinkOpener, upstream: Upstream, log: Logger, tlsUpstream?: Upstream): Promise<NetworkFaults> {
+    const plog = log.child({ component: 'fault-proxy' });
+    const proxy = await FaultProxy.start(upstream, plog);
+    const tlsProxy = tlsUpstream ? await FaultProxy.start(tlsUpstream, plog, { faults: proxy.faults, opaque: true }) : undefined;
+    return new NetworkFaults(proxy, tlsProxy, inner, log);
+  }
+
+  /** The fault state both proxies share (latency, stall, broker down, refused CONNECT). */
+  get settings(): ProxyFaults {
+    return this.proxy.faults;
+  }
+
+  get connectionCount(): number {
+    return this.proxy.connectionCount + (this.tlsProxy?.connectionCount ?? 0);
+  }
+
+  /** Close every link from the broker's side. */
+  dropAll(): number {
+    return this.proxy.dropAll() + (this.tlsProxy?.dropAll() ?? 0);
   }
 
   /** Make the next open(s) fail with this reason, as many times as called. */
@@ -55,13 +77,18 @@ export class NetworkFaults {
     this.nextOpen.push(reason);
   }
 
+  private proxyFor(tls: boolean): FaultProxy | undefined {
+    return tls ? this.tlsProxy : this.proxy;
+  }
+
   /** The LinkOpener the modem uses. */
   get opener(): LinkOpener {
     return {
       resolve: (requested) => {
         const target = this.inner.resolve(requested);
-        // Plain links go through the proxy; TLS links go straight to the TLS broker.
-        return target.tls ? target : { host: target.host, port: target.port, path: this.proxy.path, tls: false };
+        // Links go through this modem's proxy; host and port stay for TLS name checks and logs.
+        const proxy = this.proxyFor(target.tls);
+        return proxy ? { ...target, path: proxy.path } : target;
       },
       open: async (opts) => {
         const fault = this.nextOpen.shift();
@@ -69,10 +96,11 @@ export class NetworkFaults {
           this.log.info({ fault }, 'failing open as asked');
           throw new LinkOpenError(fault, `injected ${fault} failure`);
         }
-        if (!opts.target.tls) {
-          if (this.proxy.faults.down) throw new LinkOpenError('refused', 'broker down (test fault)');
+        const proxy = this.proxyFor(opts.target.tls);
+        if (proxy) {
+          if (proxy.faults.down) throw new LinkOpenError('refused', 'broker down (test fault)');
           // Reach the broker first, so the device's open fails the way the broker's would.
-          this.proxy.offerUpstream(await dial(this.proxy.upstream, opts.timeoutMs));
+          proxy.offerUpstream(await dial(proxy.upstream, opts.timeoutMs));
         }
         const link = await this.inner.open(opts);
         const connect = link.connect.bind(link);
@@ -85,7 +113,8 @@ export class NetworkFaults {
     };
   }
 
-  close(): Promise<void> {
-    return this.proxy.close();
+  async close(): Promise<void> {
+    await this.proxy.close();
+    await this.tlsProxy?.close();
   }
 }

@@ -89,6 +89,8 @@ export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<Mq
       const tlsOpts: tls.ConnectionOptions = {
         host: target.host,
         port: target.port,
+        // Through vmodem's fault proxy; the host still names the server for the certificate check.
+        ...(target.path ? { path: target.path } : {}),
         rejectUnauthorized: target.rejectUnauthorized ?? true,
       };
       if (!net.isIP(target.host)) tlsOpts.servername = target.host;

@@ -32,5 +32,9 @@ describe('e2e: EC200 SSL through the PTY', () => {
     await fw.send('hello');
     await fw.readUntil(urc('+QMTPUBEX: 0,1,0'));
     expect(transports).toContain('dev/tls');
+
+    // Faults apply to SSL links too: the broker side drops the session.
+    expect(vm.modems[0]!.controller.dropSession().dropped).toBe(1);
+    expect((await fw.readUntil(urc('+QMTSTAT: 0,1'))).text).toBe(urc('+QMTSTAT: 0,1'));
   }, 60_000);
 });
