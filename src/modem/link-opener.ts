@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { openLink } from '../mqtt/link.js';
-import { LinkOpenError, type BrokerTarget, type MqttLink, type OpenOptions } from '../mqtt/types.js';
+import { LinkOpenError, type MqttLink, type OpenOptions } from '../mqtt/types.js';
 import type { LinkOpener } from './device.js';
 
 export interface BrokerEndpoints {
@@ -32,8 +32,4 @@ export function brokerLinkOpener(endpoints: BrokerEndpoints, log: Logger): LinkO
       return openLink({ ...opts, log });
     },
   };
-}
-
-export function describeTarget(t: BrokerTarget): string {
-  return `${t.tls ? 'mqtts' : 'mqtt'}://${t.host}:${t.port}`;
 }
