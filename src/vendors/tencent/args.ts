@@ -4,7 +4,8 @@
  * `OK` now and `+TC…:OK` / `+TC…:FAIL,<err_code>` later (§1.2.3 "首先返回 OK,接下来返回…") holds
  * the module until its result is out (200 for another such command meanwhile).
  */
-import { decodeArgs, type Decoded, type IntParam, type ParamSpec, type StringParam } from '../../at/decode-args.js';
+import { withArgs } from '../common/decode.js';
+import { type Decoded, type IntParam, type ParamSpec, type StringParam } from '../../at/decode-args.js';
 import { ok, type CommandContext, type Outcome } from '../../at/types.js';
 import type { TencentContext } from './context.js';
 import { badParam, cmeError, CME, stateError } from './errors.js';
@@ -14,9 +15,7 @@ export function tcArgs(
   params: readonly ParamSpec[],
   run: (values: Decoded) => Outcome | Promise<Outcome>,
 ): Outcome | Promise<Outcome> {
-  const r = decodeArgs(params, ctx.args);
-  if (!r.ok) return badParam(r.problem);
-  return run(r.values);
+  return withArgs(ctx, params, run, badParam);
 }
 
 export function topicParam(q: TencentContext): StringParam {

@@ -8,6 +8,7 @@
  */
 import { error, type Outcome } from '../../at/types.js';
 import type { CloseReason, ConnectOutcome, OpenFailure } from '../../mqtt/types.js';
+import { TENCENT_DYNREG_ERRORS } from '../../cloud/schemes/tencent-dynreg.js';
 
 /** §6.2. */
 export const CME = {
@@ -131,18 +132,8 @@ export function disconnectError(reason: CloseReason, tls: boolean): number {
   }
 }
 
-/** §6.3, by the platform's `ErrorCode_SDK_<name>`. */
-export const DYNREG = {
-  InternalError: 1000,
-  ProductNotExists: 1004,
-  InvalidParam: 1006,
-  CheckSecretError: 1010,
-  NotSupportRegister: 1011,
-  ExceedRegisterTimes: 1012,
-  NoSuchDevice: 1020,
-  DeviceHasRegistered: 1021,
-  ExceedRegisterLimits: 1031,
-} as const;
+/** §6.3, by the platform's `ErrorCode_SDK_<name>`: the same table the virtual cloud answers with. */
+export const DYNREG = TENCENT_DYNREG_ERRORS;
 
 /** The §6.3 code for the platform's error name (`ErrorCode_SDK_NoSuchDevice` → 1020); 1000 if unknown. */
 export function dynregErrorCode(code: unknown): number {

@@ -68,15 +68,5 @@ export function unescapePayload(typed: string): Buffer {
   return Buffer.from(out);
 }
 
-/**
- * The parser hands strings over byte for byte (latin1); topics are UTF-8 on the wire
- * [MQTT-1.5.3], so the bytes the firmware typed are reinterpreted as UTF-8.
- */
-export function textFromAt(raw: string): string {
-  return Buffer.from(raw, 'latin1').toString('utf8');
-}
+export { textFromAt, textToAt } from '../../at/text.js';
 
-/** Text back to the host's bytes, in the latin1 domain the engine writes. */
-export function textToAt(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}

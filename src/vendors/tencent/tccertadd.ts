@@ -26,6 +26,16 @@ import { quote } from './format.js';
 
 
 /** A stored-file name (§2.3 <cert_name>). */
+/**
+ * The checks every certificate command makes first: a valid <cert_name>, and no connection or
+ * OTA in progress. An outcome to answer with, or undefined to go on.
+ */
+export function refuseCertCommand(q: TencentContext, name: string): Outcome | undefined {
+  const problem = certNameProblem(q, name);
+  if (problem) return badParam(problem);
+  return refuseBusy(q);
+}
+
 export function certNameProblem(q: TencentContext, name: string): string | undefined {
   if (name.length < 1 || name.length > q.data.limits.certName) return `<cert_name> must be 1-${q.data.limits.certName} bytes`;
   if (/[/\\\x00-\x1f]/.test(name)) return '<cert_name> has no slashes or control characters';

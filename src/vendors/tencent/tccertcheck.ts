@@ -10,11 +10,11 @@
  * (check failed).
  */
 import { ok, type CommandDef } from '../../at/types.js';
-import { refuseBusy, tcArgs } from './args.js';
-import { certNameProblem } from './tccertadd.js';
+import { tcArgs } from './args.js';
+import { refuseCertCommand } from './tccertadd.js';
 import { checkCertFile } from './certs.js';
 import type { TencentContext } from './context.js';
-import { badParam, CME } from './errors.js';
+import { CME } from './errors.js';
 import { quote } from './format.js';
 
 export function tccertcheckCommand(q: TencentContext): CommandDef {
@@ -25,9 +25,7 @@ export function tccertcheckCommand(q: TencentContext): CommandDef {
     set: (ctx) =>
       tcArgs(ctx, [{ name: 'cert_name', type: 'string' }], ([nameV]) => {
         const name = nameV as string;
-        const problem = certNameProblem(q, name);
-        if (problem) return badParam(problem);
-        const refused = refuseBusy(q);
+        const refused = refuseCertCommand(q, name);
         if (refused) return refused;
         const data = q.flash.cert(name);
         if (!data) {

@@ -8,10 +8,10 @@
  * certificate stays up (the TLS session holds its copy).
  */
 import { ok, type CommandDef } from '../../at/types.js';
-import { refuseBusy, tcArgs } from './args.js';
-import { certNameProblem } from './tccertadd.js';
+import { tcArgs } from './args.js';
+import { refuseCertCommand } from './tccertadd.js';
 import type { TencentContext } from './context.js';
-import { badParam, CME } from './errors.js';
+import { CME } from './errors.js';
 import { quote } from './format.js';
 
 export function tccertdelCommand(q: TencentContext): CommandDef {
@@ -22,9 +22,7 @@ export function tccertdelCommand(q: TencentContext): CommandDef {
     set: (ctx) =>
       tcArgs(ctx, [{ name: 'cert_name', type: 'string' }], ([nameV]) => {
         const name = nameV as string;
-        const problem = certNameProblem(q, name);
-        if (problem) return badParam(problem);
-        const refused = refuseBusy(q);
+        const refused = refuseCertCommand(q, name);
         if (refused) return refused;
         if (!q.flash.cert(name)) {
           q.report(q.fmt.fail('TCCERTDEL', CME.invalidParam), 'result');

@@ -2,13 +2,10 @@
 import { decodeOne, type ParamSpec } from '../../../at/decode-args.js';
 import type { RawArg } from '../../../at/types.js';
 
-/**
- * The parser hands strings over byte for byte (latin1); topics are UTF-8 on the wire
- * [MQTT-1.5.3], so the bytes the firmware typed are reinterpreted as UTF-8.
- */
-export function topicFromAt(text: string): string {
-  return Buffer.from(text, 'latin1').toString('utf8');
-}
+/** Topics are UTF-8 on the wire [MQTT-1.5.3]. */
+import { textFromAt } from '../../../at/text.js';
+
+export { textFromAt as topicFromAt };
 
 export function topicParam(maxLength: number): ParamSpec {
   return { name: 'topic', type: 'string', minLength: 1, maxLength };
@@ -36,7 +33,7 @@ export function decodeTopics(
       if (typeof v !== 'number') return typeof v === 'object' ? v.problem : 'bad qos';
       qos = v;
     }
-    out.push({ topic: topicFromAt(topic), qos: qos as 0 | 1 | 2 });
+    out.push({ topic: textFromAt(topic), qos: qos as 0 | 1 | 2 });
   }
   return withQos ? out : out.map((t) => t.topic);
 }

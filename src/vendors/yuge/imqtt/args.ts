@@ -9,7 +9,8 @@
  * string parameter accepts an unquoted token. The parser trims spaces around a bare token
  * (`AT+IMQTTLWT= will_topic,…` stores `will_topic`).
  */
-import { decodeArgs, type Decoded, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
+import { withArgs } from '../../common/decode.js';
+import { type Decoded, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { error, type CommandContext, type Outcome } from '../../../at/types.js';
 
 /** The plain `ERROR` of every IMQTT failure; `reason` goes to the debug log only. */
@@ -26,23 +27,11 @@ export function imqttArgs(
   params: readonly ParamSpec[],
   run: (values: Decoded) => Outcome | Promise<Outcome>,
 ): Outcome | Promise<Outcome> {
-  const r = decodeArgs(params, ctx.args);
-  if (!r.ok) return fail(r.problem);
-  return run(r.values);
+  return withArgs(ctx, params, run, fail);
 }
 
-/**
- * The parser hands strings over byte for byte (latin1); topics, names and ids are UTF-8 on the
- * wire [MQTT-1.5.3], so the bytes the firmware typed are reinterpreted as UTF-8.
- */
-export function textFromAt(raw: string): string {
-  return Buffer.from(raw, 'latin1').toString('utf8');
-}
+export { textFromAt, textToAt } from '../../../at/text.js';
 
-/** Text back to the host's bytes, in the latin1 domain the engine writes. */
-export function textToAt(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}
 
 /** An even-length hex string (either case) to bytes; a string is the reason it is not hex. */
 export function hexToBytes(text: string): Buffer | string {
