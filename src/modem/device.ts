@@ -5,18 +5,14 @@
 import type { Logger } from 'pino';
 import type { AtEngine } from '../at/engine.js';
 import type { CommandDef, Line } from '../at/types.js';
-import type { BrokerResolver, MqttLink, OpenOptions } from '../mqtt/types.js';
+import type { LinkOpener } from '../mqtt/types.js';
 import type { Profile } from '../profiles/profile.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
 import type { Timing } from './timing.js';
 
-export interface LinkOpener {
-  /** Where a firmware-named host really goes. */
-  resolve: BrokerResolver;
-  open(opts: OpenOptions): Promise<MqttLink>;
-}
+export type { LinkOpener } from '../mqtt/types.js';
 
 export interface Device {
   readonly profile: Profile;

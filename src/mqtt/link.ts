@@ -12,9 +12,11 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { MqttClient, type IClientOptions } from 'mqtt';
 import { generate, type Packet, type IPublishPacket } from 'mqtt-packet';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import {
@@ -75,9 +77,10 @@ function classifyOpenError(err: ErrnoError, tlsTarget: boolean, tcpConnected: bo
  * Open the transport to `opts.target`. Resolves once TCP is connected (TLS: after the handshake
  * and certificate check); rejects with a {@link LinkOpenError}.
  */
-export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<MqttLink> {
+export async function openLink(opts: OpenOptions & { log?: Logger; clock?: Clock }): Promise<MqttLink> {
   const log = (opts.log ?? silentLogger()).child({ component: 'mqtt' });
   const { target } = opts;
+  const clock = opts.clock ?? realClock;
   const where = `${target.host}:${target.port}`;
   log.debug({ host: target.host, port: target.port, tls: target.tls }, 'opening transport');
 
@@ -108,14 +111,14 @@ export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<Mq
     const fail = (reason: OpenFailure, message: string): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       sock.removeAllListeners('error');
       sock.on('error', () => {});
       sock.destroy();
       log.debug({ host: target.host, port: target.port, reason }, 'transport open failed');
       reject(new LinkOpenError(reason, message));
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       fail('timeout', `connecting to ${where} timed out after ${opts.timeoutMs} ms`);
     }, opts.timeoutMs);
     sock.once('error', (err: ErrnoError) => {
@@ -128,7 +131,7 @@ export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<Mq
     sock.once(target.tls ? 'secureConnect' : 'connect', () => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       sock.removeAllListeners('error');
       sock.removeAllListeners('close');
       resolve(sock);
@@ -136,7 +139,15 @@ export async function openLink(opts: OpenOptions & { log?: Logger }): Promise<Mq
   });
 
   socket.setNoDelay(true);
-  return new Link(socket, where, log);
+  return new Link(socket, where, log, clock);
+}
+
+/**
+ * An MQTT link over a stream that is already connected (the in-memory broker link, a test
+ * double). Same behaviour as a TCP link; timers run on `clock`.
+ */
+export function linkOverStream(stream: Duplex, where: string, log: Logger, clock: Clock = realClock): MqttLink {
+  return new Link(stream, where, log.child({ component: 'mqtt' }), clock);
 }
 
 interface PendingRequest {
@@ -149,7 +160,7 @@ interface PendingRequest {
   released: boolean;
   policy: RetryPolicy;
   retransmissions: number;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   // Outcome widened to unknown values; each caller narrows it back.
   finish: (outcome: AckOutcome<unknown>) => void;
 }
@@ -171,9 +182,10 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
   private readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex,
     private readonly where: string,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
     super();
     let markClosed!: () => void;
@@ -277,7 +289,7 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
     });
 
     return new Promise<ConnectOutcome>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.log.debug({ timeoutMs: opts.timeoutMs }, 'no CONNACK in time');
         settle({ kind: 'timeout' });
         // A CONNECT cannot be retried on the same connection: drop the transport.
@@ -287,7 +299,7 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
       const settle = (outcome: ConnectOutcome): void => {
         if (this.connectWaiter !== settle) return;
         this.connectWaiter = null;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         client.removeListener('connect', onConnect);
         resolve(outcome);
       };
@@ -477,10 +489,10 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
   }
 
   private armTimer(p: PendingRequest): void {
-    if (p.timer) clearTimeout(p.timer);
+    if (p.timer) this.clock.clearTimeout(p.timer);
     const backoff = (p.policy as RetryPolicyExtras).backoff ?? 1;
     const waitMs = p.policy.timeoutMs * backoff ** p.retransmissions;
-    p.timer = setTimeout(() => this.onRequestTimeout(p), waitMs);
+    p.timer = this.clock.setTimeout(() => this.onRequestTimeout(p), waitMs);
   }
 
   private onRequestTimeout(p: PendingRequest): void {
@@ -510,7 +522,7 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
   private complete(p: PendingRequest, outcome: AckOutcome<unknown>): void {
     if (this.pending.get(p.messageId) !== p) return;
     this.pending.delete(p.messageId);
-    if (p.timer) clearTimeout(p.timer);
+    if (p.timer) this.clock.clearTimeout(p.timer);
     p.timer = null;
     if (outcome.kind === 'ok') this.log.debug({ kind: p.kind, messageId: p.messageId }, 'request acknowledged');
     p.finish(outcome);
@@ -539,11 +551,11 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
     if (!this.closeReason) this.closeReason = 'disconnected';
     // mqtt.js only sends DISCONNECT once nothing of its own is outstanding; ours are not its.
     client.end(false);
-    const grace = setTimeout(() => {
+    const grace = this.clock.setTimeout(() => {
       this.log.debug('broker did not close after DISCONNECT; destroying the socket');
       this.socket.destroy();
     }, DISCONNECT_GRACE_MS);
-    this.disconnectPromise = this.closed.then(() => clearTimeout(grace));
+    this.disconnectPromise = this.closed.then(() => this.clock.clearTimeout(grace));
     return this.disconnectPromise;
   }
 

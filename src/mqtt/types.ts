@@ -7,6 +7,7 @@
  * the vendor logic decides what the firmware sees.
  */
 import type { EventEmitter } from 'node:events';
+import type { Clock } from '../util/clock.js';
 
 /** Where the firmware asked to connect (reported back as given) and where we really go. */
 export interface BrokerTarget {
@@ -158,4 +159,13 @@ export interface OpenOptions {
   target: BrokerTarget;
   /** Connect timeout for TCP/TLS. */
   timeoutMs: number;
+  /** The clock the link's timers (open, CONNACK, acknowledgements) run on. Default: real time. */
+  clock?: Clock;
+}
+
+/** Opens MQTT links for a modem: TCP/TLS to a broker, through a fault proxy, or in memory. */
+export interface LinkOpener {
+  /** Where a firmware-named host really goes. */
+  resolve: BrokerResolver;
+  open(opts: OpenOptions): Promise<MqttLink>;
 }

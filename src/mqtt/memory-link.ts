@@ -1,0 +1,69 @@
+/**
+ * The in-memory broker link: MQTT links that reach an Aedes broker through a pair of in-process
+ * streams instead of a TCP socket. Aedes handles any duplex stream (`broker.handle(stream)`), so
+ * the broker sees an ordinary client; the modem sees an ordinary link. Vendor and session-core
+ * tests use it to run without ports and on a clock they control. TLS targets are carried the same
+ * way (the handshake is not simulated: there is nothing to verify in memory).
+ */
+import { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { silentLogger } from '../util/logger.js';
+import { linkOverStream } from './link.js';
+import { LinkOpenError, type LinkOpener, type MqttLink, type OpenOptions } from './types.js';
+
+/** What the link needs of a broker: Aedes's `handle`. */
+export interface StreamBroker {
+  handle(stream: Duplex): unknown;
+}
+
+/** Two connected duplex streams: what one writes, the other reads. */
+export function duplexPair(): [Duplex, Duplex] {
+  let a!: Duplex;
+  let b!: Duplex;
+  const make = (peer: () => Duplex): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        const p = peer();
+        if (!p.destroyed) p.push(chunk);
+        cb();
+      },
+      final(cb) {
+        peer().push(null);
+        cb();
+      },
+      destroy(err, cb) {
+        const p = peer();
+        // The peer sees the end of its input, then closes, as a TCP peer does on RST/FIN.
+        if (!p.destroyed) {
+          p.push(null);
+          setImmediate(() => p.destroy());
+        }
+        cb(err);
+      },
+    });
+  a = make(() => b);
+  b = make(() => a);
+  return [a, b];
+}
+
+export interface MemoryLinkOptions {
+  log?: Logger;
+  /** When this returns a reason, opens fail with it (network faults in tests). */
+  refuse?: () => LinkOpenError | undefined;
+}
+
+/** A {@link LinkOpener} whose every link goes to `broker` in memory, whatever host is named. */
+export function memoryLinkOpener(broker: StreamBroker, opts: MemoryLinkOptions = {}): LinkOpener {
+  const log = opts.log ?? silentLogger();
+  return {
+    resolve: (requested) => ({ host: requested.host, port: requested.port, tls: requested.tls }),
+    open: (o: OpenOptions): Promise<MqttLink> => {
+      const refusal = opts.refuse?.();
+      if (refusal) return Promise.reject(refusal);
+      const [client, server] = duplexPair();
+      broker.handle(server);
+      return Promise.resolve(linkOverStream(client, `memory:${o.target.host}:${o.target.port}`, log, o.clock));
+    },
+  };
+}
