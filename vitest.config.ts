@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/no-faults.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // PTY and broker tests open real descriptors and ports; two workers suit the 2-core machine.

@@ -7,6 +7,7 @@ import type { AtEngine } from '../at/engine.js';
 import type { CommandDef, Line } from '../at/types.js';
 import type { LinkOpener } from '../mqtt/types.js';
 import type { Profile } from '../profiles/profile.js';
+import type { Clock } from '../util/clock.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
@@ -21,6 +22,13 @@ export interface Device {
   readonly network: NetworkState;
   readonly timing: Timing;
   readonly links: LinkOpener;
+  /** Every timer of this module (URC delays, retransmissions, reconnect waits) runs on it. */
+  readonly clock: Clock;
+  /**
+   * The last-resort boundary: an unexpected error inside this module (a bug, never a firmware
+   * or network condition) is logged with the modem's name and counted; the module goes on.
+   */
+  fault(err: unknown, where: string): void;
   /** Identity of this modem instance (IMEI differs per modem with --count). */
   readonly imei: string;
   /** Queue a URC after `delayMs` (already scaled by the timing mode). */

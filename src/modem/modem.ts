@@ -14,6 +14,8 @@ import { NetworkState } from './network-state.js';
 import { Timing, type TimingMode } from './timing.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import { directoryFlashStore, flashDirFor } from './module-flash.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { reportFault } from '../util/faults.js';
 
 export interface ModemOptions {
   profile: Profile;
@@ -29,6 +31,10 @@ export interface ModemOptions {
   stateDir?: string;
   /** The virtual cloud's HTTP(S) side, for modules that register or download over HTTP. */
   cloud?: CloudEndpoints;
+  /** The clock every timer of the module runs on (tests pass a TestClock). Default: real time. */
+  clock?: Clock;
+  /** The modem's name in logs and fault reports (its link path, or `modem0`). */
+  name?: string;
 }
 
 export class Modem {
@@ -38,6 +44,8 @@ export class Modem {
   readonly device: Device;
   private readonly sets: { id: string; set: CommandSet }[] = [];
   private readonly log: Logger;
+  /** Unexpected errors caught by the last-resort boundary (see Device.fault). */
+  faults = 0;
 
   constructor(opts: ModemOptions) {
     this.profile = opts.profile;
@@ -52,7 +60,9 @@ export class Modem {
       settings: { echo: at.echo, cmee: at.cmee },
       cmeText: (code) => opts.profile.cmeErrors[String(code)],
       parse: { backslashInQuotes: at.backslashInQuotes ?? false },
+      clock: opts.clock,
     });
+    const name = opts.name ?? opts.imei ?? opts.profile.identity.imei;
     const engine = this.engine;
     const timing = new Timing(opts.timing ?? 'real', opts.profile.timing);
     this.device = {
@@ -62,6 +72,11 @@ export class Modem {
       network: this.network,
       timing,
       links: opts.links,
+      clock: opts.clock ?? realClock,
+      fault: (err: unknown, where: string) => {
+        this.faults++;
+        reportFault({ modem: name, where, err, log: this.log });
+      },
       imei: opts.imei ?? opts.profile.identity.imei,
       urc: (line: Line, delayMs?: number) => engine.urc(line, { delayMs }),
       flash: opts.stateDir ? directoryFlashStore(flashDirFor(opts.stateDir, opts.imei ?? opts.profile.identity.imei)) : undefined,
@@ -104,7 +119,7 @@ export class Modem {
   }
 
   inspect(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = { faults: this.faults };
     for (const { id, set } of this.sets) if (set.inspect) out[id] = set.inspect();
     return out;
   }
