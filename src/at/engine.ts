@@ -123,6 +123,14 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     }
   }
 
+  /**
+   * Every registered command, each once (aliases share their definition): what the conformance
+   * and fuzz suite (test/conformance) builds its generators from.
+   */
+  commandDefs(): CommandDef[] {
+    return [...new Set(this.commands.values())];
+  }
+
   /** Whether a command or data-mode exchange is in progress (URCs wait for it). */
   get busy(): boolean {
     return this.mode.kind !== 'command';
