@@ -76,7 +76,6 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   private overrides: Override[] = [];
   /** True while inject() writes (its bytes are reported as kind `inject`, not as a URC). */
   private injecting = false;
-  private readonly onPacket: (o: { dir: 'up' | 'down'; packet: Packet }) => void;
   private readonly detach: (() => void)[] = [];
   readonly counters = { bytesIn: 0, bytesOut: 0, commands: 0, urcs: 0, publishesUp: 0, publishesDown: 0 };
 
@@ -111,11 +110,15 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       engine.off('output', onOut);
       engine.off('command', onCommand);
     });
+    // The proxy parses packets while anyone listens to it: the controller always does, so
+    // `counters.publishesDown` counts whether or not an event stream is open (issue 8). Links
+    // the proxy cannot read (TLS) are not parsed, so their publishes are not counted.
     const onPacket = ({ dir, packet }: { dir: 'up' | 'down'; packet: Packet }) => {
       if (dir === 'down' && packet.cmd === 'publish') this.counters.publishesDown++;
-      this.emitEvent({ type: 'mqtt', modem: this.name, dir, ...packetSummary(packet), t: this.now() });
+      if (this.listenerCount('event')) this.emitEvent({ type: 'mqtt', modem: this.name, dir, ...packetSummary(packet), t: this.now() });
     };
-    this.onPacket = onPacket;
+    faults.proxy.on('packet', onPacket);
+    this.detach.push(() => faults.proxy.off('packet', onPacket));
     if (broker) {
       const off = broker.onPublish((p: BrokerPublish) => {
         if (!faults.clientIds.has(p.clientId)) return;
@@ -130,14 +133,12 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   /**
    * Receive every event (serial bytes, URCs, MQTT packets, state changes) until the returned
-   * function is called. MQTT packets are parsed only while someone watches.
+   * function is called.
    */
   watch(listener: (e: ControlEvent) => void): () => void {
-    if (this.listenerCount('event') === 0) this.parts.faults.proxy.on('packet', this.onPacket);
     this.on('event', listener);
     return () => {
       this.off('event', listener);
-      if (this.listenerCount('event') === 0) this.parts.faults.proxy.off('packet', this.onPacket);
     };
   }
 
@@ -394,7 +395,6 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
 
   dispose(): void {
     for (const d of this.detach) d();
-    this.parts.faults.proxy.off('packet', this.onPacket);
     this.parts.modem.engine.interceptor = undefined;
     this.removeAllListeners();
   }
