@@ -1,7 +1,8 @@
 /**
- * One OneMO MQTT client (<connect_id>): its settings, its link to the broker, the packet ids it
- * hands out, its receive cache, and the `+MQTTURC` lines the manual documents for each outcome
- * (§3.2–§3.9).
+ * One OneMO MQTT client (<connect_id>): its settings, its receive cache, and the `+MQTTURC` lines
+ * the manual documents for each outcome (§3.2–§3.9). The broker connection itself — transport,
+ * CONNECT, packet ids, in-flight requests, retransmission, reconnection, network loss — is the
+ * session core's ({@link MqttSession}); this file maps the core's results and events to URCs.
  *
  * State (AT+MQTTSTATE <state>, §3.7: 1 connecting or reconnecting, 2 connected, 3 disconnected):
  *   idle ──AT+MQTTCONN──▶ connecting ──CONNACK 0──▶ connected ──AT+MQTTDISC──▶ disconnecting ──▶ idle
@@ -13,7 +14,8 @@
  * - <conn_state> causes (§3.9): CONNACK refused (any return code) → 3; the server closing the
  *   connection (also before CONNACK) → 4; no PINGRESP in time → 5; TCP failure, no CONNACK in
  *   time, a socket error, or the data network going away (AT+CFUN=0) → 6; a failed TLS handshake
- *   or an internal fault → 255 ("未知错误": the manual lists no TLS cause).
+ *   or an internal fault → 255 ("未知错误": the manual lists no TLS cause). An empty client id with
+ *   a persistent session is refused by the core as the broker would ([MQTT-3.1.3-8], CONNACK 2) → 3.
  * - Reconnection ("reconn") applies to an established connection that is lost (4/5/6), not to a
  *   first AT+MQTTCONN that fails, and not when the data network itself is gone (nothing to
  *   reconnect over): then the cause is reported at once. While reconnecting the module reports
@@ -22,23 +24,30 @@
  *   (3 if the last attempt was refused by the broker).
  * - Packet ids (<mid>) are the module's: one counter per client, from 1, shared by SUBSCRIBE,
  *   UNSUBSCRIBE and PUBLISH (QoS 0 too: §4.1.1 numbers 18807–18810 consecutively), wrapping
- *   after 65535 and skipping ids still waiting for their acknowledgement. It is not reset by a
- *   new connection (§4.1.1 starts at 18807 on a fresh connection).
+ *   after 65535 and skipping ids still waiting for their acknowledgement (the core's `counter`
+ *   rule with `qos0TakesId`). It is not reset by a new connection (§4.1.1 starts at 18807 on a
+ *   fresh connection), only by a reboot.
  * - <dup> of "puback"/"pubrec"/"pubcomp" is 1 when the PUBLISH went out again with DUP set
  *   (retransmission, §3.1 note 1) or when the host marked it as a resend (<dup> 1 of AT+MQTTPUB).
  *   The first transmission itself never carries DUP (the host's resend gets a new packet id, so a
  *   DUP flag on it would be meaningless to the broker).
  * - "timeout" is reported after the last retransmission (§3.9: "仅上报…最终超时结果"); the
  *   connection stays up.
- * - The keep-alive in CONNECT is <keepalive_time>, and PINGREQ is sent on that cadence (mqtt.js
- *   ties the two). <ping_interval> is kept and reported by the query forms only.
+ * - The keep-alive in CONNECT is <keepalive_time>; PINGREQ goes every <ping_interval> (§3.1
+ *   "pingreq").
  */
-import { nextPacketId } from '../../../mqtt/packet-ids.js';
-import { trackedSleep } from '../../../util/tracked-sleep.js';
 import type { Logger } from 'pino';
 import type { Device } from '../../../modem/device.js';
 import type { RetryPolicyExtras } from '../../../mqtt/link.js';
-import { LinkOpenError, type CloseReason, type IncomingMessage, type MqttLink } from '../../../mqtt/types.js';
+import {
+  MqttSession,
+  type AttemptPlan,
+  type AttemptResult,
+  type LossReason,
+  type RequestResult,
+  type SessionLoss,
+} from '../../../mqtt/session.js';
+import type { IncomingMessage } from '../../../mqtt/types.js';
 import { defaultClientConfig, type OneMoClientConfig } from './client-config.js';
 import type { OneMoProfileData } from './context.js';
 import { publishPacketLength } from './encoding.js';
@@ -59,17 +68,42 @@ export const CONN = {
 } as const;
 
 /** <conn_state> for a link that ended after CONNACK (see the header). */
-export function connStateForClose(reason: CloseReason): number {
+export function connStateForClose(reason: LossReason): number {
   switch (reason) {
     case 'remote-closed':
       return CONN.serverDisconnected;
     case 'ping-timeout':
       return CONN.pingTimeout;
     case 'error':
+    case 'network-down':
       return CONN.network;
     case 'disconnected':
     case 'local':
       return CONN.userDisconnected;
+  }
+}
+
+/** <conn_state> for a connection attempt that did not come about; undefined: report nothing. */
+export function connStateForAttempt(r: AttemptResult): number | undefined {
+  switch (r.kind) {
+    case 'connected':
+      return CONN.connected;
+    case 'no-network':
+    case 'timeout':
+      return CONN.network;
+    case 'open-failed':
+      return r.reason === 'tls' ? CONN.unknown : CONN.network;
+    case 'refused':
+    case 'plan-refused':
+      return CONN.refused;
+    case 'closed':
+      return CONN.serverDisconnected;
+    case 'error':
+      return CONN.unknown;
+    case 'abandoned':
+    case 'busy':
+      // Abandoned by AT+MQTTDISC, the network or a reboot: whoever abandoned it reports.
+      return undefined;
   }
 }
 
@@ -91,24 +125,13 @@ export function retransPolicy(retrans: { interval: number; retries: number }, fa
   return { timeoutMs: retrans.interval * (fast ? 10 : 1000), retries: retrans.retries, backoff: 2 };
 }
 
-type AttemptResult = { kind: 'connected' } | { kind: 'failed'; cause: number } | { kind: 'abandoned' };
-
 export class OneMoClient {
   config: OneMoClientConfig;
-  state: OneMoState = 'idle';
   target?: ConnTarget;
-  /** Topics acknowledged by SUBACK with their granted QoS (AT+MQTTSUB=<connect_id>). */
-  readonly subscriptions = new Map<string, number>();
   /** Cached-mode messages in arrival order, and the payload bytes they hold. */
   readonly cache: ReceivedMessage[] = [];
   cacheBytes = 0;
-  private link?: MqttLink;
-  /** Bumped whenever the current connection attempt or link is abandoned. */
-  private session = 0;
-  private lastMid = 0;
-  /** Packet ids of our requests still waiting for their acknowledgement. */
-  private readonly pending = new Set<number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly session: MqttSession;
   private readonly log: Logger;
 
   constructor(
@@ -118,6 +141,46 @@ export class OneMoClient {
   ) {
     this.config = defaultClientConfig(data);
     this.log = device.log.child({ component: 'onemo-mqtt', client: id });
+    const session = new MqttSession({
+      name: `onemo-${id}`,
+      links: device.links,
+      clock: device.clock,
+      log: device.log,
+      dataReady: () => device.network.dataReady,
+      ids: { source: 'counter', qos0TakesId: true },
+      reconnect: () => this.reconnectDelays(),
+      onFault: (err, where) => device.fault(err, where),
+    });
+    session.on('message', (m) => this.onMessage(m));
+    session.on('pingresp', () => {
+      if (this.config.pingack) this.urc(`+MQTTURC: "pingresp",${this.id},0`);
+    });
+    session.on('lost', (loss) => this.onLost(loss));
+    session.on('reconnecting', () => this.conn(CONN.reconnecting));
+    session.on('reconnected', () => this.conn(CONN.connected));
+    session.on('reconnect-failed', ({ last, loss }) => {
+      this.log.info({ last: last.kind, loss }, 'reconnection given up');
+      this.conn(last.kind === 'refused' ? CONN.refused : connStateForClose(loss));
+    });
+    this.session = session;
+  }
+
+  /** The client's view of the session (AT+MQTTSTATE, the 602/603/604 rules). */
+  get state(): OneMoState {
+    switch (this.session.state) {
+      case 'idle':
+        return 'idle';
+      case 'opening':
+      case 'open':
+      case 'connecting':
+        return 'connecting';
+      case 'connected':
+        return 'connected';
+      case 'reconnecting':
+        return 'reconnecting';
+      case 'disconnecting':
+        return 'disconnecting';
+    }
   }
 
   /** AT+MQTTSTATE <state> (§3.7). */
@@ -138,10 +201,9 @@ export class OneMoClient {
     return this.state !== 'idle';
   }
 
-  private setState(next: OneMoState): void {
-    if (next === this.state) return;
-    this.log.debug({ from: this.state, to: next }, 'state');
-    this.state = next;
+  /** Topics acknowledged by SUBACK with their granted QoS (AT+MQTTSUB=<connect_id>). */
+  get subscriptions(): ReadonlyMap<string, number> {
+    return this.session.subscriptions;
   }
 
   private urc(line: string | Buffer, delayName?: string): void {
@@ -160,74 +222,24 @@ export class OneMoClient {
     return this.device.timing.mode === 'fast' ? seconds * 10 : seconds * 1000;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return trackedSleep(this.timers, ms);
-  }
-
-  /** The next free packet id (1–65535, skipping ids in flight). */
-  private nextMid(): number {
-    this.lastMid = nextPacketId(this.lastMid, (id) => this.pending.has(id));
-    return this.lastMid;
+  /** "reconn" (§3.1), read when a connection is lost: <reconn_times> attempts, then give up. */
+  private reconnectDelays(): ((attempt: number) => number | undefined) | undefined {
+    const { times, interval, mode } = this.config.reconn;
+    if (times <= 0) return undefined;
+    return (n) => (n <= times ? this.moduleWait(mode === 1 ? n * interval : interval) : undefined);
   }
 
   // ------------------------------------------------------------------ connecting
 
-  /** AT+MQTTCONN (§3.2): the caller has answered OK; "conn" follows as a URC. */
-  connect(target: ConnTarget): void {
-    this.target = target;
-    this.setState('connecting');
-    const session = ++this.session;
-    void this.attempt(session).then((r) => {
-      if (r.kind === 'abandoned' || session !== this.session) return;
-      if (r.kind === 'connected') {
-        this.setState('connected');
-        this.conn(CONN.connected);
-        return;
-      }
-      this.setState('idle');
-      this.conn(r.cause);
-    });
-  }
-
-  /** One TCP (or TLS) open plus CONNECT. */
-  private async attempt(session: number): Promise<AttemptResult> {
+  /** What every attempt sends, read afresh before each one (reconnections included). */
+  private plan(): AttemptPlan {
     const target = this.target!;
     const cfg = this.config;
-    if (!this.device.network.dataReady) return { kind: 'failed', cause: CONN.network };
-    const links = this.device.links;
-    const to = links.resolve({ host: target.host, port: target.port, tls: cfg.ssl.enabled });
-    let link: MqttLink;
-    try {
-      link = await links.open({ target: to, timeoutMs: this.device.timing.limit('openTimeout', 30_000) });
-    } catch (err) {
-      if (session !== this.session) return { kind: 'abandoned' };
-      const reason = err instanceof LinkOpenError ? err.reason : 'error';
-      this.log.info({ host: target.host, port: target.port, reason, err: (err as Error).message }, 'transport open failed');
-      return { kind: 'failed', cause: reason === 'tls' ? CONN.unknown : CONN.network };
-    }
-    if (session !== this.session) {
-      link.destroy();
-      return { kind: 'abandoned' };
-    }
-    this.link = link;
-    link.on('message', (m) => {
-      if (this.link === link) this.onMessage(m);
-    });
-    link.on('pingresp', () => {
-      if (this.link === link && this.config.pingack) this.urc(`+MQTTURC: "pingresp",${this.id},0`);
-    });
-    link.once('close', (reason) => this.onLinkClose(link, reason));
-    if (target.clientId === '' && !cfg.clean) {
-      // [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession 0 is refused with CONNACK 2 by
-      // every broker. mqtt.js will not even encode that CONNECT, so the refusal is reported here.
-      this.log.info('empty client id with a persistent session: refused as identifier rejected');
-      this.dropLink();
-      return { kind: 'failed', cause: CONN.refused };
-    }
     const will = cfg.will.flag && cfg.will.topic !== '' ? cfg.will : undefined;
-    let outcome;
-    try {
-      outcome = await link.connect({
+    return {
+      target: { host: target.host, port: target.port, tls: cfg.ssl.enabled },
+      openTimeoutMs: this.device.timing.limit('openTimeout', 30_000),
+      connect: {
         clientId: target.clientId,
         username: target.username,
         password: target.password,
@@ -238,111 +250,42 @@ export class OneMoClient {
         clean: cfg.clean,
         will: will && { topic: will.topic, payload: will.message, qos: will.qos, retain: will.retain },
         timeoutMs: this.device.timing.limit('connackTimeout', 30_000),
-      });
-    } catch (err) {
-      this.log.warn({ err }, 'CONNECT failed');
-      outcome = { kind: 'error' as const };
-    }
-    if (session !== this.session) return { kind: 'abandoned' };
-    switch (outcome.kind) {
-      case 'accepted':
-        // A clean session starts without subscriptions; otherwise the broker kept them.
-        if (cfg.clean || !outcome.sessionPresent) this.subscriptions.clear();
-        this.log.info({ host: target.host, port: target.port, to: `${to.host}:${to.port}` }, 'connected');
-        return { kind: 'connected' };
-      case 'refused':
-        this.log.info({ returnCode: outcome.returnCode }, 'CONNACK refused');
-        this.dropLink();
-        return { kind: 'failed', cause: CONN.refused };
-      case 'timeout':
-        this.dropLink();
-        return { kind: 'failed', cause: CONN.network };
-      case 'closed':
-        this.dropLink();
-        return { kind: 'failed', cause: CONN.serverDisconnected };
-      case 'error':
-        this.dropLink();
-        return { kind: 'failed', cause: CONN.unknown };
-    }
+      },
+    };
   }
 
-  private onLinkClose(link: MqttLink, reason: CloseReason): void {
-    // Closes during an attempt are handled by the attempt; forgotten links report nothing.
-    if (this.link !== link || this.state !== 'connected') return;
-    this.dropLink();
-    const cause = connStateForClose(reason);
-    this.log.info({ reason, cause }, 'connection lost');
-    if (reason === 'ping-timeout' && this.config.pingack) this.urc(`+MQTTURC: "pingresp",${this.id},1`);
-    if (this.config.reconn.times > 0 && this.device.network.dataReady) {
-      void this.reconnect(cause);
-      return;
-    }
-    this.setState('idle');
-    this.conn(cause);
+  /** AT+MQTTCONN (§3.2): the caller has answered OK; "conn" follows as a URC. */
+  connect(target: ConnTarget): void {
+    this.target = target;
+    this.session.start(() => this.plan()).then(
+      (r) => {
+        const state = connStateForAttempt(r);
+        this.log.info({ host: target.host, port: target.port, result: r.kind, state }, 'connection attempt');
+        if (state !== undefined) this.conn(state);
+      },
+      (err: unknown) => this.device.fault(err, `onemo client ${this.id}: connect`),
+    );
   }
 
-  /** "reconn" (§3.1): retry the connection <reconn_times> times. */
-  private async reconnect(cause: number): Promise<void> {
-    const session = ++this.session;
-    const { times, interval, mode } = this.config.reconn;
-    this.setState('reconnecting');
-    this.conn(CONN.reconnecting);
-    let last = cause;
-    for (let n = 1; n <= times; n++) {
-      await this.sleep(this.moduleWait(mode === 1 ? n * interval : interval));
-      if (session !== this.session) return;
-      const r = await this.attempt(session);
-      if (r.kind === 'abandoned' || session !== this.session) return;
-      if (r.kind === 'connected') {
-        this.setState('connected');
-        this.conn(CONN.connected);
-        return;
-      }
-      last = r.cause;
-      this.log.debug({ attempt: n, cause: r.cause }, 'reconnection failed');
-    }
-    this.setState('idle');
-    this.conn(last === CONN.refused ? CONN.refused : cause);
+  private onLost(loss: SessionLoss): void {
+    const cause = connStateForClose(loss.reason);
+    this.log.info({ ...loss, cause }, 'connection lost');
+    if (loss.reason === 'ping-timeout' && this.config.pingack) this.urc(`+MQTTURC: "pingresp",${this.id},1`);
+    // With a reconnection coming, "reconnecting" reports "conn",<id>,1 instead.
+    if (!loss.willReconnect) this.conn(cause);
   }
 
-  /** AT+MQTTDISC (§3.8): DISCONNECT, then "conn",<id>,2 once the connection is gone. */
+  /** AT+MQTTDISC (§3.8): DISCONNECT (or give up an attempt), then "conn",<id>,2. */
   disconnect(): void {
-    const link = this.link;
-    this.session++;
-    if (this.state === 'connected' && link) {
-      this.setState('disconnecting');
-      this.dropLink(false);
-      link
-        .disconnect()
-        .catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'))
-        .finally(() => {
-          this.setState('idle');
-          this.conn(CONN.userDisconnected, 'disc');
-        });
-      return;
-    }
-    // Connecting or reconnecting: the attempt is abandoned.
-    this.dropLink();
-    this.setState('idle');
-    this.conn(CONN.userDisconnected, 'disc');
+    this.session.disconnect().then(
+      () => this.conn(CONN.userDisconnected, 'disc'),
+      (err: unknown) => this.device.fault(err, `onemo client ${this.id}: disconnect`),
+    );
   }
 
-  /** The data network went away (AT+CFUN=0, deregistration): links end without DISCONNECT. */
+  /** The data network went away (AT+CFUN=0, deregistration): "conn",<id>,6 via the core's loss. */
   networkLost(): void {
-    if (this.state === 'idle' || this.state === 'disconnecting') return;
-    this.session++;
-    this.dropLink();
-    this.setState('idle');
-    this.log.info('network lost');
-    this.conn(CONN.network);
-  }
-
-  /** Forget the link (its close no longer reports anything); destroy it unless told not to. */
-  private dropLink(destroy = true): void {
-    const link = this.link;
-    this.link = undefined;
-    this.pending.clear();
-    if (destroy) link?.destroy();
+    this.session.networkLost();
   }
 
   // ------------------------------------------------------------------ requests
@@ -351,83 +294,86 @@ export class OneMoClient {
     return { ...retransPolicy(this.config.retrans, this.device.timing.mode === 'fast'), ...extras };
   }
 
-  private settle(mid: number, r: { kind: 'ok' | 'timeout' | 'closed' }, onOk: () => void): void {
-    this.pending.delete(mid);
-    if (r.kind === 'ok') onOk();
-    else if (r.kind === 'timeout') this.urc(`+MQTTURC: "timeout",${this.id},${mid}`);
-    // 'closed': the connection is gone; its "conn" URC says so.
+  /**
+   * Run a request and report its end; resolves synchronously to the <mid> the core chose, or
+   * undefined when the core refused the request (it then sends nothing).
+   */
+  private track<T>(
+    what: string,
+    run: (onId: (id: number) => void) => Promise<RequestResult<T>>,
+    onOk: (mid: number, value: T) => void,
+  ): number | undefined {
+    let mid: number | undefined;
+    run((id) => (mid = id)).then(
+      (r) => {
+        switch (r.kind) {
+          case 'ok':
+            onOk(r.id, r.value);
+            return;
+          case 'timeout':
+            this.urc(`+MQTTURC: "timeout",${this.id},${r.id}`);
+            return;
+          case 'closed':
+            // The connection is gone; its "conn" URC says so.
+            return;
+          case 'rejected':
+            this.log.info({ what, reason: r.reason }, 'request refused');
+            return;
+        }
+      },
+      (err: unknown) => this.device.fault(err, `onemo client ${this.id}: ${what}`),
+    );
+    return mid;
   }
 
   /** AT+MQTTSUB (§3.3): returns <mid>; "suback" (or "timeout") follows. */
-  subscribe(topics: { topic: string; qos: 0 | 1 | 2 }[]): number {
-    const link = this.link!;
-    const mid = this.nextMid();
-    this.pending.add(mid);
-    link.subscribe(mid, topics, this.retryPolicy()).then(
-      (r) =>
-        this.settle(mid, r, () => {
-          const granted = r.kind === 'ok' ? r.value : [];
-          topics.forEach((t, i) => {
-            const code = granted[i] ?? 0x80;
-            if (code < 0x80) this.subscriptions.set(t.topic, code);
-          });
-          this.urc(`+MQTTURC: "suback",${this.id},${mid},${granted.join(',')}`, 'ack');
-        }),
-      (err: unknown) => {
-        this.pending.delete(mid);
-        this.log.warn({ err }, 'subscribe failed');
-      },
+  subscribe(topics: { topic: string; qos: 0 | 1 | 2 }[]): number | undefined {
+    return this.track(
+      'subscribe',
+      (onId) => this.session.subscribe(topics, { retry: this.retryPolicy(), onId }),
+      (mid, granted) => this.urc(`+MQTTURC: "suback",${this.id},${mid},${granted.join(',')}`, 'ack'),
     );
-    return mid;
   }
 
   /** AT+MQTTUNSUB (§3.4): returns <mid>; "unsuback" (or "timeout") follows. */
-  unsubscribe(topics: string[]): number {
-    const link = this.link!;
-    const mid = this.nextMid();
-    this.pending.add(mid);
-    link.unsubscribe(mid, topics, this.retryPolicy()).then(
-      (r) =>
-        this.settle(mid, r, () => {
-          for (const t of topics) this.subscriptions.delete(t);
-          this.urc(`+MQTTURC: "unsuback",${this.id},${mid}`, 'ack');
-        }),
-      (err: unknown) => {
-        this.pending.delete(mid);
-        this.log.warn({ err }, 'unsubscribe failed');
-      },
+  unsubscribe(topics: string[]): number | undefined {
+    return this.track(
+      'unsubscribe',
+      (onId) => this.session.unsubscribe(topics, { retry: this.retryPolicy(), onId }),
+      (mid) => this.urc(`+MQTTURC: "unsuback",${this.id},${mid}`, 'ack'),
     );
-    return mid;
   }
 
   /** AT+MQTTPUB (§3.5): returns <mid> and the PUBLISH packet length; acks follow per QoS. */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, hostDup: boolean): { mid: number; length: number } {
-    const link = this.link!;
-    const mid = this.nextMid();
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, hostDup: boolean): { mid: number; length: number } | undefined {
     const length = publishPacketLength(Buffer.byteLength(topic, 'utf8'), payload.length, qos);
     let dup = hostDup;
+    let mid = 0;
     const dupFlag = () => (dup ? 1 : 0);
-    if (qos > 0) this.pending.add(mid);
-    const policy = this.retryPolicy({
+    const retry = this.retryPolicy({
       onRetransmit: () => {
         dup = true;
       },
       onPubrec: () => this.urc(`+MQTTURC: "pubrec",${this.id},${mid},${dupFlag()}`, 'ack'),
     });
-    link.publish(mid, topic, payload, { qos, retain }, policy).then(
-      (r) => {
-        if (qos === 0) return;
-        this.settle(mid, r, () => {
-          if (qos === 1) this.urc(`+MQTTURC: "puback",${this.id},${mid},${dupFlag()}`, 'ack');
-          else this.urc(`+MQTTURC: "pubcomp",${this.id},${mid},${dupFlag()}`, 'ack');
-        });
-      },
-      (err: unknown) => {
-        this.pending.delete(mid);
-        this.log.warn({ err }, 'publish failed');
+    const id = this.track(
+      'publish',
+      (onId) =>
+        this.session.publish(topic, payload, {
+          qos,
+          retain,
+          retry,
+          onId: (i) => {
+            mid = i;
+            onId(i);
+          },
+        }),
+      () => {
+        if (qos === 1) this.urc(`+MQTTURC: "puback",${this.id},${mid},${dupFlag()}`, 'ack');
+        else if (qos === 2) this.urc(`+MQTTURC: "pubcomp",${this.id},${mid},${dupFlag()}`, 'ack');
       },
     );
-    return { mid, length };
+    return id === undefined ? undefined : { mid: id, length };
   }
 
   // ------------------------------------------------------------------ receiving
@@ -461,20 +407,15 @@ export class OneMoClient {
 
   /** Reboot / dispose: everything goes without a URC (the module is restarting). */
   destroy(): void {
-    this.session++;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.dropLink();
-    this.setState('idle');
-    this.subscriptions.clear();
+    this.session.destroy();
     this.cache.length = 0;
     this.cacheBytes = 0;
   }
 
-  /** Power-on settings ("模组掉电后配置参数不保存"). */
+  /** Power-on settings ("模组掉电后配置参数不保存") and packet numbering. */
   resetConfig(): void {
     this.config = defaultClientConfig(this.data);
-    this.lastMid = 0;
+    this.session.resetIds();
   }
 
   inspect(): Record<string, unknown> {
@@ -484,9 +425,10 @@ export class OneMoClient {
       host: this.target?.host,
       port: this.target?.port,
       subscriptions: Object.fromEntries(this.subscriptions),
-      pending: [...this.pending],
+      pending: this.session.inflightIds(),
       cached: this.cache.length,
       cacheBytes: this.cacheBytes,
+      session: this.session.inspect(),
     };
   }
 }

@@ -11,3 +11,12 @@ export function needConnected(client: OneMoClient): Outcome | undefined {
   }
   return fail(MQTT_ERR.notConnected, `client ${client.id} is not connected`);
 }
+
+/**
+ * The answer when the session core refused a request after the state check passed: the only
+ * cause left is that all 65535 packet ids are waiting for acknowledgements. The manual has no
+ * code for it; 600 (未知错误) says the least that is wrong.
+ */
+export function requestRefused(client: OneMoClient): Outcome {
+  return needConnected(client) ?? fail(MQTT_ERR.unknown, `client ${client.id}: no free packet id`);
+}

@@ -27,7 +27,7 @@
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
 import type { OneMoClient } from './client.js';
 import { connectIdParam, mqttArgs, textFromAt, topicParam } from './args.js';
-import { needConnected } from './connected.js';
+import { needConnected, requestRefused } from './connected.js';
 import type { OneMoContext } from './context.js';
 import { decodeInput, inputLengthFor, type InputFormat } from './encoding.js';
 import { badParam } from './errors.js';
@@ -52,8 +52,9 @@ export function mqttpubCommand(q: OneMoContext): CommandDef {
     if (payload.length > max) return badParam(`message longer than ${max} bytes`);
     const refused = needConnected(client);
     if (refused) return refused;
-    const { mid, length } = client.publish(topic, payload, qos, retain, dup);
-    return ok(`+MQTTPUB: ${client.id},${mid},${length}`);
+    const sent = client.publish(topic, payload, qos, retain, dup);
+    if (!sent) return requestRefused(client);
+    return ok(`+MQTTPUB: ${client.id},${sent.mid},${sent.length}`);
   };
 
   return {

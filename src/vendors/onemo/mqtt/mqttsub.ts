@@ -13,7 +13,7 @@
 import { decodeOne } from '../../../at/decode-args.js';
 import { ok, type CommandDef, type RawArg } from '../../../at/types.js';
 import { connectIdParam, mqttArgs, textFromAt, textToAt, topicParam } from './args.js';
-import { needConnected } from './connected.js';
+import { needConnected, requestRefused } from './connected.js';
 import type { OneMoContext } from './context.js';
 import { badParam } from './errors.js';
 
@@ -49,6 +49,7 @@ export function mqttsubCommand(q: OneMoContext): CommandDef {
         const refused = needConnected(client);
         if (refused) return refused;
         const mid = client.subscribe(topics);
+        if (mid === undefined) return requestRefused(client);
         return ok(`+MQTTSUB: ${client.id},${mid}`);
       });
     },

@@ -8,7 +8,7 @@
 import { decodeOne } from '../../../at/decode-args.js';
 import { ok, type CommandDef } from '../../../at/types.js';
 import { connectIdParam, mqttArgs, textFromAt, topicParam } from './args.js';
-import { needConnected } from './connected.js';
+import { needConnected, requestRefused } from './connected.js';
 import type { OneMoContext } from './context.js';
 import { badParam } from './errors.js';
 
@@ -30,6 +30,7 @@ export function mqttunsubCommand(q: OneMoContext): CommandDef {
         const refused = needConnected(client);
         if (refused) return refused;
         const mid = client.unsubscribe(topics);
+        if (mid === undefined) return requestRefused(client);
         return ok(`+MQTTUNSUB: ${client.id},${mid}`);
       });
     },
