@@ -10,6 +10,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Command } from 'commander';
 import { listProfileIds } from '../profiles/load-profile.js';
+import { yamlToJs } from '../util/yaml-limits.js';
 import { parseBrokerUrl, VmodemConfigError, type ModemSpec, type VmodemOptions } from '../vmodem.js';
 
 type Kind = 'string' | 'path' | 'port' | 'timing' | 'count' | 'baud' | 'profile' | 'broker' | 'log-level' | 'link';
@@ -190,7 +191,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
   const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
   if (doc.errors.length > 0) throw new VmodemConfigError(`config ${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const src = new Src(name, doc, lines);
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  const root = yamlToJs(doc, (msg) => new VmodemConfigError(`config ${name}: not valid YAML: ${msg}`));
   if (root === null || root === undefined) throw new VmodemConfigError(`config ${name}: the file is empty`);
   if (!isRecord(root)) throw src.error([], `a config file is a mapping of settings (and modems:), not ${typeName(root)}`);
   const baseDir = opts.baseDir ?? (opts.file ? path.dirname(path.resolve(opts.file)) : process.cwd());

@@ -14,6 +14,7 @@ import type { BrokerPublish, EmbeddedBroker } from '../broker/embedded-broker.js
 import { topicMatches, type AckFault } from './broker-faults.js';
 import type { ModemController, Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
+import { yamlToJs } from '../util/yaml-limits.js';
 
 /** A short reference of the file format (also in the README). */
 export const SCENARIO_SCHEMA = `
@@ -554,7 +555,7 @@ export function parseScenario(yamlText: string, opts: ParseScenarioOptions = {})
   }
   const baseDir = opts.baseDir ?? (opts.file ? path.dirname(path.resolve(opts.file)) : process.cwd());
   const ctx = new Ctx(source, doc, lines, baseDir);
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  const root = yamlToJs(doc, (msg) => new ScenarioError(`${source}: not valid YAML: ${msg}`));
   if (root === null || root === undefined) throw new ScenarioError(`${source}: the file is empty; a scenario needs a steps list`);
   const sc = parseSteps(ctx, root);
   if (opts.file) sc.file = opts.file;
