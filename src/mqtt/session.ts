@@ -64,8 +64,19 @@ export interface SessionOptions {
   ids: PacketIdRule;
   /** The reconnect policy in force when an established connection is lost (none: stay down). */
   reconnect?: () => ReconnectDelays | undefined;
-  /** After a reconnection, subscribe again to every topic the session holds (Tencent's SDK). */
+  /**
+   * After a reconnection, subscribe again to every topic the session held when the connection was
+   * lost (Tencent's SDK). A clean session's CONNACK empties `subscriptions` first; what the broker
+   * grants again is kept, what it refuses is forgotten.
+   */
   resubscribe?: () => RetryPolicy | undefined;
+  /**
+   * A loss the network caused starts the reconnect policy too, and a network loss during a
+   * reconnection leaves it running: its attempts fail with `no-network` until the network is back
+   * or the policy gives up (Tencent's C SDK keeps its reconnect loop through an outage and then
+   * reports QCLOUD_ERR_MQTT_RECONNECT_TIMEOUT). Default false: a network loss ends the session.
+   */
+  reconnectThroughNetworkLoss?: boolean;
   /** Called when an unexpected error escapes a callback: the modem's last-resort boundary. */
   onFault?: (err: unknown, where: string) => void;
 }
@@ -432,8 +443,9 @@ export class MqttSession extends EventEmitter<SessionEvents> {
 
   private lost(reason: LossReason, phase: SessionLoss['phase']): void {
     this.counters.losses++;
-    const policy = phase === 'connected' && reason !== 'network-down' && this.lastPlan ? this.opts.reconnect?.() : undefined;
-    const willReconnect = policy !== undefined && this.opts.dataReady();
+    const throughNet = this.opts.reconnectThroughNetworkLoss === true;
+    const policy = phase === 'connected' && (throughNet || reason !== 'network-down') && this.lastPlan ? this.opts.reconnect?.() : undefined;
+    const willReconnect = policy !== undefined && (throughNet || this.opts.dataReady());
     this.log.info({ reason, phase, willReconnect }, 'connection lost');
     this.releaseHeld(false);
     if (!willReconnect) {
@@ -449,6 +461,8 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   private async reconnect(delays: ReconnectDelays, loss: LossReason): Promise<void> {
     const epoch = ++this.epoch;
     const plan = this.lastPlan!;
+    // What to renew: the attempt's CONNACK clears the map of a clean session.
+    const held = this.opts.resubscribe ? [...this.subscriptions] : [];
     this.setState('reconnecting');
     this.safeEmit('reconnecting');
     let last: AttemptResult = { kind: 'closed' };
@@ -461,7 +475,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       if (epoch !== this.epoch || last.kind === 'abandoned') return;
       if (last.kind === 'connected') {
         this.counters.reconnects++;
-        const refused = await this.resubscribeAll(epoch);
+        const refused = await this.resubscribeAll(epoch, held);
         if (epoch !== this.epoch || this._state !== 'connected') return;
         this.safeEmit('reconnected', { sessionPresent: last.sessionPresent, refused });
         return;
@@ -474,11 +488,11 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   }
 
   /** Renew every subscription on a new connection; returns the topics the broker refused. */
-  private async resubscribeAll(epoch: number): Promise<string[]> {
+  private async resubscribeAll(epoch: number, held: [string, number][]): Promise<string[]> {
     const retry = this.opts.resubscribe?.();
     if (!retry) return [];
     const refused: string[] = [];
-    for (const [topic, qos] of [...this.subscriptions]) {
+    for (const [topic, qos] of held) {
       if (epoch !== this.epoch || !this.link) break;
       const r = await this.subscribe([{ topic, qos: qos as 0 | 1 | 2 }], { retry });
       if (r.kind === 'ok' && (r.value[0] ?? 0x80) >= 0x80) refused.push(topic);
@@ -520,6 +534,11 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   networkLost(): void {
     const s = this._state;
     if (s === 'idle' || s === 'disconnecting') return;
+    if (s === 'reconnecting' && this.opts.reconnectThroughNetworkLoss) {
+      // The reconnect loop goes on; an attempt under way loses its transport and fails.
+      this.detach(true);
+      return;
+    }
     if (s === 'opening' || s === 'reconnecting' || (s === 'connecting' && !this.link)) {
       // Nothing was established: the pending step is abandoned and reported as a loss.
       this.epoch++;

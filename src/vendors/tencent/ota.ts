@@ -74,7 +74,7 @@ export class TencentOta {
    */
   get listening(): boolean {
     const t = this.topics();
-    return this.enabled && t !== undefined && this.client.internal.has(t.update);
+    return this.enabled && t !== undefined && this.client.ownsTopic(t.update);
   }
 
   private topics(): { update: string; report: string } | undefined {
@@ -100,7 +100,7 @@ export class TencentOta {
   /** AT+TCOTASET=0,<fw_ver>: stop listening for pushes. */
   async disable(version: string): Promise<ResultCode> {
     const t = this.topics();
-    if (t && this.client.internal.has(t.update)) {
+    if (t && this.client.ownsTopic(t.update)) {
       const rc = await this.client.unsubscribe(t.update, true);
       if (rc !== 0) return rc;
     }
