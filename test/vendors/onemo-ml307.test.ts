@@ -12,7 +12,10 @@ import { Modem } from '../../src/modem/modem.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { LinkOpenError, type LinkOpener } from '../../src/mqtt/types.js';
+import { TestClock } from '../../src/util/clock.js';
 import { startFakeBroker, startSilentServer, type FakeBroker } from '../mqtt/fake-broker.js';
+import { filteringBroker, type FilteringBroker } from '../helpers/filtering-broker.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 
 const OK = '\r\nOK\r\n';
@@ -40,6 +43,50 @@ async function setup(): Promise<MemoryModem> {
   const b = broker;
   cleanups.push(() => b.close());
   return modem(b.port);
+}
+
+interface VirtualModem {
+  m: MemoryModem;
+  /** What the modem sent to the broker (dropped packets included). */
+  f: FilteringBroker;
+  clock: TestClock;
+  /** Make the broker unreachable (opens refused) and drop every connection it holds. */
+  goAway(): void;
+  /** Drop every connection the broker holds (it stays reachable). */
+  dropClients(): void;
+}
+
+/**
+ * A modem on the in-memory link to the embedded broker, on a TestClock, with the profile's real
+ * timings: retransmission and reconnection waits run as the manual gives them, in virtual time.
+ */
+async function virtual(drop?: (p: Packet) => boolean): Promise<VirtualModem> {
+  broker = await startEmbeddedBroker({ port: 0 });
+  const b = broker;
+  cleanups.push(() => b.close());
+  const f = filteringBroker(b.aedes, drop);
+  const clock = new TestClock();
+  let gone = false;
+  const wrapLinks = (links: LinkOpener): LinkOpener => ({
+    resolve: links.resolve,
+    open: (o) => (gone ? Promise.reject(new LinkOpenError('refused', 'broker gone')) : links.open(o)),
+  });
+  const m = createMemoryModem('onemo-ml307', { broker: f, clock, timing: 'real', wrapLinks });
+  modems.push(m);
+  const dropClients = () => {
+    const clients = (b.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
+    for (const c of Object.values(clients)) c.close();
+  };
+  return {
+    m,
+    f,
+    clock,
+    dropClients,
+    goAway: () => {
+      gone = true;
+      dropClients();
+    },
+  };
 }
 
 async function fake(opts: Parameters<typeof startFakeBroker>[0] = {}): Promise<FakeBroker> {
@@ -317,13 +364,13 @@ describe('AT+MQTTSUB / AT+MQTTUNSUB', () => {
   });
 
   it('reports "timeout" after <retry_times> retransmissions of an unanswered SUBSCRIBE', async () => {
-    const f = await fake({ onPacket: (p) => p.cmd === 'subscribe' });
-    const m = modem(f.port);
+    const { m, f } = await virtual((p) => p.cmd === 'subscribe');
     await m.at('AT+MQTTCFG="retrans",0,20,1');
     await connect(m);
     m.clear();
     expect(await m.at('AT+MQTTSUB=0,"t",1')).toBe(reply('+MQTTSUB: 0,1'));
-    await m.waitFor('\r\n+MQTTURC: "timeout",0,1\r\n');
+    // 20 s, then 40 s after the retransmission (the wait doubles).
+    await m.waitFor('\r\n+MQTTURC: "timeout",0,1\r\n', 61_000);
     expect(f.received.filter((p) => p.cmd === 'subscribe')).toHaveLength(2);
     expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 2'));
   });
@@ -469,13 +516,13 @@ describe('AT+MQTTPUB', () => {
   });
 
   it('retransmits with DUP set, then reports "timeout" and keeps the connection', async () => {
-    const f = await fake({ onPacket: (p) => p.cmd === 'publish' });
-    const m = modem(f.port);
+    const { m, f } = await virtual((p) => p.cmd === 'publish');
     await m.at('AT+MQTTCFG="retrans",0,20,2');
     await connect(m);
     m.clear();
     expect(await m.at('AT+MQTTPUB=0,"t",1,0,0,1,"x"')).toBe(reply('+MQTTPUB: 0,1,8'));
-    await m.waitFor('\r\n+MQTTURC: "timeout",0,1\r\n', 10_000);
+    // 20 + 40 + 80 s.
+    await m.waitFor('\r\n+MQTTURC: "timeout",0,1\r\n', 141_000);
     const pubs = f.received.filter((p): p is Extract<Packet, { cmd: 'publish' }> => p.cmd === 'publish');
     expect(pubs.map((p) => [p.messageId, p.dup])).toEqual([
       [1, false],
@@ -487,18 +534,15 @@ describe('AT+MQTTPUB', () => {
 
   it('reports <dup> 1 when the acknowledged PUBLISH was a retransmission or marked as a resend', async () => {
     let dropped = false;
-    const f = await fake({
-      onPacket: (p) => {
-        if (p.cmd !== 'publish' || p.qos !== 1 || dropped) return false;
-        dropped = true; // lose the first transmission only
-        return true;
-      },
+    const { m } = await virtual((p) => {
+      if (p.cmd !== 'publish' || p.qos !== 1 || dropped) return false;
+      dropped = true; // lose the first transmission only
+      return true;
     });
-    const m = modem(f.port);
     await m.at('AT+MQTTCFG="retrans",0,20,3');
     await connect(m);
     await m.at('AT+MQTTPUB=0,"t",1,0,0,1,"x"');
-    await m.waitFor('\r\n+MQTTURC: "puback",0,1,1\r\n', 10_000);
+    await m.waitFor('\r\n+MQTTURC: "puback",0,1,1\r\n', 21_000);
     await m.at('AT+MQTTPUB=0,"t",1,0,1,1,"x"');
     await m.waitFor('\r\n+MQTTURC: "puback",0,2,1\r\n');
     await m.at('AT+MQTTPUB=0,"t",2,0,0,1,"x"');
@@ -609,14 +653,15 @@ describe('receiving', () => {
 
 describe('connection state URCs', () => {
   it('ends every connection with "conn",<id>,6 when the network goes (AT+CFUN=0), without reconnecting', async () => {
-    const m = await setup();
+    const { m, clock } = await virtual();
     await connect(m, 0);
     await connect(m, 4);
     m.clear();
     expect(await m.at('AT+CFUN=0')).toBe(OK);
     await m.waitFor('\r\n+MQTTURC: "conn",4,6\r\n');
     expect(m.output()).toContain('\r\n+MQTTURC: "conn",0,6\r\n');
-    await new Promise((r) => setTimeout(r, 400));
+    // Longer than three reconnection attempts at the default 20 s would take.
+    await clock.advance(120_000);
     expect(m.output()).not.toContain('"conn",0,1');
     expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 3'));
   });
@@ -639,49 +684,49 @@ describe('connection state URCs', () => {
   });
 
   it('reconnects after the broker drops the connection: "conn",<id>,1 then "conn",<id>,0', async () => {
-    const m = await setup();
+    const { m, dropClients } = await virtual();
     await connect(m);
     m.clear();
-    const clients = (broker.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
-    for (const c of Object.values(clients)) c.close();
+    dropClients();
     await m.waitFor('\r\n+MQTTURC: "conn",0,1\r\n');
-    await m.waitFor('\r\n+MQTTURC: "conn",0,0\r\n');
+    // <reconn_interval> 20 s (default).
+    await m.waitFor('\r\n+MQTTURC: "conn",0,0\r\n', 21_000);
     expect(m.output()).toBe(urc('+MQTTURC: "conn",0,1') + urc('+MQTTURC: "conn",0,0'));
     expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 2'));
     // Subscriptions of the persistent session (clean 0) are still there.
     await subscribe(m, 'keep', 1);
     m.clear();
-    for (const c of Object.values(clients)) c.close();
-    await m.waitFor(/^\r\n\+MQTTURC: "conn",0,1\r\n\r\n\+MQTTURC: "conn",0,0\r\n$/);
+    dropClients();
+    await m.waitFor(/^\r\n\+MQTTURC: "conn",0,1\r\n\r\n\+MQTTURC: "conn",0,0\r\n$/, 21_000);
     await cloudPublish('keep', 'still here', 1);
     await m.waitFor('"keep",10,10,still here');
   });
 
   it('reports "conn",<id>,4 at once with "reconn" 0, and after the last attempt when the broker is gone', async () => {
-    const m = await setup();
+    const { m, dropClients, goAway } = await virtual();
     await m.at('AT+MQTTCFG="reconn",0,0');
     await connect(m);
     m.clear();
-    const clients = (broker.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
-    for (const c of Object.values(clients)) c.close();
+    dropClients();
     await m.waitFor('\r\n+MQTTURC: "conn",0,4\r\n');
     expect(m.output()).toBe(urc('+MQTTURC: "conn",0,4'));
 
     await m.at('AT+MQTTCFG="reconn",0,2,20,1');
     await connect(m);
     m.clear();
-    await broker.close();
-    await m.waitFor('\r\n+MQTTURC: "conn",0,4\r\n', 10_000);
+    goAway();
+    // Mode 1 waits 1 × 20 s, then 2 × 20 s.
+    await m.waitFor('\r\n+MQTTURC: "conn",0,4\r\n', 61_000);
     expect(m.output()).toBe(urc('+MQTTURC: "conn",0,1') + urc('+MQTTURC: "conn",0,4'));
     expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 3'));
   });
 
   it('stops reconnecting on AT+MQTTDISC with "conn",<id>,2', async () => {
-    const m = await setup();
+    const { m, goAway } = await virtual();
     await m.at('AT+MQTTCFG="reconn",0,3,60');
     await connect(m);
     m.clear();
-    await broker.close();
+    goAway();
     await m.waitFor('"conn",0,1');
     expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 1'));
     expect(await m.at('AT+MQTTCFG="keepalive",0,60')).toBe(cme(603));
