@@ -1,7 +1,7 @@
 /**
- * The CLM920's one MQTT client: its settings, its link to the broker, the packet ids it hands out,
- * its receive cache, the Aliyun dynamic registration, and the result lines the manual documents
- * (§2.7–§2.19).
+ * The CLM920's one MQTT client: its settings, its receive cache, the Aliyun dynamic registration,
+ * and the mapping from the session core's results and events (src/mqtt/session.ts: the link, packet
+ * ids, acknowledgements, network loss) to the result lines the manual documents (§2.7–§2.19).
  *
  * State (AT+IMQTTSTATE, §2.14: 0 disconnected, 1/2 connected with poor/good signal):
  *   idle ──AT+IMQTTCONN──▶ connecting ──CONNACK 0──▶ connected ──AT+IMQTTDISCONN──▶ disconnecting ──▶ idle
@@ -36,7 +36,8 @@ import type { Logger } from 'pino';
 import type { Line } from '../../../at/types.js';
 import type { Device } from '../../../modem/device.js';
 import type { FlashStore } from '../../../modem/module-flash.js';
-import { LinkOpenError, type CloseReason, type ConnectOutcome, type IncomingMessage, type MqttLink, type RetryPolicy } from '../../../mqtt/types.js';
+import { MqttSession, type AttemptPlan, type AttemptResult, type RequestResult, type SessionLoss } from '../../../mqtt/session.js';
+import type { ConnectOptions, IncomingMessage, RetryPolicy } from '../../../mqtt/types.js';
 import { textToAt } from './args.js';
 import { aliyunConnwlCredentials, aliyunDeviceCredentials, aliyunRegisterCredentials } from './aliyun-sign.js';
 import { defaultConfig, type YugeConfig } from './config.js';
@@ -76,16 +77,25 @@ export interface DynregRequest {
   productSecret: string;
 }
 
-type Attempt = { kind: 'connected' } | { kind: 'failed'; why: string } | { kind: 'abandoned' };
+/** A request handed to the session core: its packet id, or false when the core refused it. */
+export type Sent = { id: number } | false;
+
 type Registration = { kind: 'registered'; triple: Triple } | { kind: 'failed'; why: string } | { kind: 'abandoned' };
 
 const REGISTER_TOPICS = { 1: '/ext/register', 2: '/ext/regnwl' } as const;
 
 export class YugeClient {
   config: YugeConfig;
-  state: YugeState = 'idle';
-  /** Topics acknowledged by SUBACK, with their granted QoS (AT+IMQTTSUB?, §2.9). */
-  readonly subscriptions = new Map<string, number>();
+  /** The module's MQTT connection (AT+IMQTTCONN … AT+IMQTTDISCONN). */
+  readonly session: MqttSession;
+  /**
+   * The short-lived connection of AT+IMQTTDYNREG: a client of its own, so that its clean-session
+   * CONNACK does not clear the subscriptions a kept session (CLEAN 0) still lists, and its reply
+   * is never reported as a received message.
+   */
+  private readonly registrar: MqttSession;
+  /** Ends the registration being waited for (network loss, reboot). */
+  private endRegistration: ((r: Registration | IncomingMessage) => void) | undefined;
   /** The last AT+IMQTTUNSUB and its status (AT+IMQTTUNSUB?, §2.10). */
   lastUnsubscribe: { topic: string; status: 0 | -1 } | undefined;
   /** The last AT+IMQTTPUB / AT+IMQTTPUBIN as typed (their read forms, §2.11, §2.12). */
@@ -97,14 +107,6 @@ export class YugeClient {
   dynregRequest: DynregRequest | undefined;
   /** Where the current or last connection went (inspection). */
   plan: Omit<ConnectPlan, 'password'> | undefined;
-  private link?: MqttLink;
-  /** Bumped whenever the current attempt, registration or link is abandoned. */
-  private session = 0;
-  private lastId = 0;
-  /** Packet ids of requests still waiting for their acknowledgement. */
-  private readonly pending = new Set<number>();
-  /** Messages that arrived between CONNACK and the connection being reported. */
-  private early: IncomingMessage[] = [];
   private readonly log: Logger;
 
   constructor(
@@ -114,6 +116,39 @@ export class YugeClient {
   ) {
     this.config = defaultConfig(data);
     this.log = device.log.child({ component: 'yuge-imqtt' });
+    const common = {
+      links: device.links,
+      clock: device.clock,
+      log: this.log,
+      dataReady: () => device.network.dataReady,
+      onFault: (err: unknown, where: string) => device.fault(err, where),
+    };
+    // Packet ids: one counter that the CONNECT restarts at 1; QoS 0 publishes take a number too.
+    this.session = new MqttSession({ ...common, name: '0', ids: { source: 'counter', qos0TakesId: true, afterConnect: 1 } });
+    this.registrar = new MqttSession({ ...common, name: 'dynreg', ids: { source: 'counter', qos0TakesId: true } });
+    this.session.on('message', (m) => this.onMessage(m));
+    this.session.on('lost', (loss) => this.onLost(loss));
+    this.registrar.on('lost', (loss) => this.onRegistrationLost(loss));
+  }
+
+  /** Where the client stands, as the commands' state rules see it. */
+  get state(): YugeState {
+    if (this.registrar.state !== 'idle') return 'registering';
+    switch (this.session.state) {
+      case 'idle':
+        return 'idle';
+      case 'connected':
+        return 'connected';
+      case 'disconnecting':
+        return 'disconnecting';
+      default:
+        return 'connecting';
+    }
+  }
+
+  /** Topics acknowledged by SUBACK, with their granted QoS (AT+IMQTTSUB?, §2.9). */
+  get subscriptions(): ReadonlyMap<string, number> {
+    return this.session.subscriptions;
   }
 
   /** AT+IMQTTSTATE <status> (§2.14): 0 disconnected; connected: 1 poor signal, 2 good signal. */
@@ -125,38 +160,48 @@ export class YugeClient {
 
   /** Something is going on that a new AT+IMQTTCONN / AT+IMQTTDYNREG must not disturb. */
   get busy(): boolean {
-    return this.state === 'connecting' || this.state === 'disconnecting' || this.state === 'registering';
-  }
-
-  private setState(next: YugeState): void {
-    if (next === this.state) return;
-    this.log.debug({ from: this.state, to: next }, 'state');
-    this.state = next;
+    const s = this.state;
+    return s === 'connecting' || s === 'disconnecting' || s === 'registering';
   }
 
   private urc(l: Line, delayName?: string): void {
     this.device.urc(l, delayName ? this.device.timing.delay(delayName) : 0);
   }
 
-  private connUrc(state: number, delayName = 'conn'): void {
+  private connUrc(state: number, delayName?: string): void {
     this.urc(line('+IMQTTCONN', state), delayName);
   }
 
+  /** <TIMEOUT> of AT+IMQTTPARA bounds every acknowledgement; there is no retransmission. */
   private ackPolicy(): RetryPolicy {
     return { timeoutMs: this.config.timeout * 1000, retries: 0 };
   }
 
-  /** The next free packet id (1–65535, skipping ids in flight). */
-  private nextId(): number {
-    for (let i = 0; i < 65535; i++) {
-      this.lastId = (this.lastId % 65535) + 1;
-      if (!this.pending.has(this.lastId)) return this.lastId;
-    }
-    throw new Error('no free packet id');
-  }
-
   private aliyunHost(productKey: string): string {
     return this.data.aliyunHost.replace('{productKey}', productKey);
+  }
+
+  /** The CONNECT options shared by a connection and a registration. */
+  private connectOptions(creds: { clientId: string; username?: string; password?: string }, clean: boolean): ConnectOptions {
+    const cfg = this.config;
+    return {
+      clientId: creds.clientId,
+      username: creds.username,
+      password: creds.password !== undefined ? Buffer.from(creds.password, 'latin1') : undefined,
+      protocolVersion: cfg.version === '3.1' ? 3 : 4,
+      keepalive: cfg.keepalive,
+      clean,
+      timeoutMs: cfg.timeout * 1000,
+    };
+  }
+
+  private attemptPlan(host: string, connect: ConnectOptions): AttemptPlan {
+    const cfg = this.config;
+    return {
+      target: { host, port: cfg.port, tls: cfg.tls },
+      openTimeoutMs: this.device.timing.limit('openTimeout', 30_000),
+      connect,
+    };
   }
 
   // ------------------------------------------------------------------ connecting
@@ -197,220 +242,110 @@ export class YugeClient {
     };
   }
 
-  /** AT+IMQTTCONN (§2.7): the caller has answered OK; +IMQTTCONN:0 or -1 follows. */
+  /**
+   * AT+IMQTTCONN (§2.7): the caller has answered OK; +IMQTTCONN:0 or -1 follows. Messages a kept
+   * session had queued may arrive with the CONNACK: the core holds them until +IMQTTCONN:0 is
+   * queued.
+   */
   connect(plan: ConnectPlan): void {
     const { password: _secret, ...visible } = plan;
     this.plan = visible;
-    this.setState('connecting');
-    const session = ++this.session;
-    this.early = [];
-    void this.attempt(session, plan).then((r) => {
-      if (r.kind === 'abandoned' || session !== this.session) return;
-      const early = this.early;
-      this.early = [];
-      if (r.kind === 'connected') {
-        this.setState('connected');
-        this.connUrc(CONN_STATE.connected);
-        for (const m of early) this.onMessage(m);
-        return;
-      }
-      this.log.info({ why: r.why }, 'connection failed');
-      this.setState('idle');
-      this.connUrc(CONN_STATE.disconnected);
-    });
-  }
-
-  /** Open the transport (TCP or TLS per AT+IMQTTMODE <tls>) and send CONNECT. */
-  private async attempt(session: number, plan: ConnectPlan): Promise<Attempt> {
     const cfg = this.config;
-    if (!this.device.network.dataReady) return { kind: 'failed', why: 'no data network' };
-    const link = await this.openLink(plan.host, plan.port, plan.tls);
-    if (typeof link === 'string') return session === this.session ? { kind: 'failed', why: link } : { kind: 'abandoned' };
-    if (session !== this.session) {
-      link.destroy();
-      return { kind: 'abandoned' };
-    }
-    this.link = link;
-    link.on('message', (m) => {
-      if (this.link !== link) return;
-      // A persistent session's queued messages may arrive right behind the CONNACK: they are
-      // reported after +IMQTTCONN:0.
-      if (this.state === 'connecting') this.early.push(m);
-      else if (this.state === 'connected') this.onMessage(m);
-    });
-    link.once('close', (reason) => this.onLinkClose(link, reason));
-    if (plan.clientId === '' && cfg.clean === 0) {
-      // [MQTT-3.1.3-8]: a zero-byte ClientId needs CleanSession 1; every broker refuses it with
-      // CONNACK 2 (mqtt.js will not even encode such a CONNECT).
-      this.dropLink();
-      return { kind: 'failed', why: 'empty client id with a persistent session (CONNACK 2)' };
-    }
     const will = cfg.will;
-    let outcome: ConnectOutcome | { kind: 'error' };
-    try {
-      outcome = await link.connect({
-        clientId: plan.clientId,
-        username: plan.username,
-        password: plan.password !== undefined ? Buffer.from(plan.password, 'latin1') : undefined,
-        protocolVersion: cfg.version === '3.1' ? 3 : 4,
-        keepalive: cfg.keepalive,
-        clean: cfg.clean === 1,
-        will: will && { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
-        timeoutMs: cfg.timeout * 1000,
-      });
-    } catch (err) {
-      this.log.warn({ err }, 'CONNECT failed');
-      outcome = { kind: 'error' };
-    }
-    if (session !== this.session) return { kind: 'abandoned' };
-    if (outcome.kind === 'accepted') {
-      if (cfg.clean === 1 || !outcome.sessionPresent) this.subscriptions.clear();
-      // The CONNECT counts as packet 1: the first request after it is 2 (§3 examples).
-      this.lastId = 1;
-      this.pending.clear();
-      this.log.info({ host: plan.host, port: plan.port, tls: plan.tls, clientId: plan.clientId, how: plan.how }, 'connected');
-      return { kind: 'connected' };
-    }
-    this.dropLink();
-    return { kind: 'failed', why: outcome.kind === 'refused' ? `CONNACK ${outcome.returnCode}` : `CONNECT ${outcome.kind}` };
+    const connect = {
+      ...this.connectOptions(plan, cfg.clean === 1),
+      will: will && { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
+    };
+    this.session.start(() => this.attemptPlan(plan.host, connect)).then(
+      (r) => {
+        if (r.kind === 'abandoned') return; // AT+IMQTTDISCONN, a network loss or a reboot has reported it
+        if (r.kind === 'connected') {
+          this.log.info({ host: plan.host, port: plan.port, tls: plan.tls, clientId: plan.clientId, how: plan.how }, 'connected');
+          this.connUrc(CONN_STATE.connected, 'conn');
+          return;
+        }
+        this.log.info({ why: describeFailure(r) }, 'connection failed');
+        this.connUrc(CONN_STATE.disconnected, 'conn');
+      },
+      (err: unknown) => this.device.fault(err, 'AT+IMQTTCONN'),
+    );
   }
 
-  /** The transport to the configured broker, or why it could not be opened. */
-  private async openLink(host: string, port: number, tls: boolean): Promise<MqttLink | string> {
-    const links = this.device.links;
-    const to = links.resolve({ host, port, tls });
-    try {
-      return await links.open({ target: to, timeoutMs: this.device.timing.limit('openTimeout', 30_000) });
-    } catch (err) {
-      const reason = err instanceof LinkOpenError ? err.reason : 'error';
-      this.log.info({ host, port, tls, reason, err: (err as Error).message }, 'transport open failed');
-      return `transport: ${reason}`;
-    }
-  }
-
-  private onLinkClose(link: MqttLink, reason: CloseReason): void {
-    // Closes during an attempt or a registration are handled there.
-    if (this.link !== link || this.state !== 'connected') return;
-    this.dropLink();
-    this.lost(`link closed (${reason})`);
-  }
-
-  private lost(why: string): void {
-    this.log.info({ why }, 'connection lost');
-    if (this.config.clean === 1) this.subscriptions.clear();
-    this.setState('idle');
-    this.urc(line('+IMQTTCONN', CONN_STATE.disconnected));
+  /** An established connection (or an attempt, on network loss) ended without AT+IMQTTDISCONN. */
+  private onLost(loss: SessionLoss): void {
+    this.log.info({ reason: loss.reason, phase: loss.phase }, 'connection lost');
+    if (this.config.clean === 1) this.session.subscriptions.clear();
+    this.connUrc(CONN_STATE.disconnected);
   }
 
   /** AT+IMQTTDISCONN (§2.8): DISCONNECT, then +IMQTTCONN:-1 once the connection is gone. */
   disconnect(): void {
-    const link = this.link;
-    this.session++;
-    if (this.state === 'connected' && link) {
-      this.setState('disconnecting');
-      this.dropLink(false);
-      link
-        .disconnect()
-        .catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'))
-        .finally(() => {
-          if (this.config.clean === 1) this.subscriptions.clear();
-          this.setState('idle');
-          this.connUrc(CONN_STATE.disconnected, 'disc');
-        });
-      return;
-    }
     // Still connecting: the attempt is abandoned.
-    this.dropLink();
-    this.setState('idle');
-    this.connUrc(CONN_STATE.disconnected, 'disc');
+    this.session.disconnect().then(
+      () => {
+        if (this.config.clean === 1) this.session.subscriptions.clear();
+        this.connUrc(CONN_STATE.disconnected, 'disc');
+      },
+      (err: unknown) => this.device.fault(err, 'AT+IMQTTDISCONN'),
+    );
   }
 
   /** The data network went away (AT+CFUN=0, deregistration): the link ends without DISCONNECT. */
   networkLost(): void {
-    if (this.state === 'idle' || this.state === 'disconnecting') return;
-    const was = this.state;
-    this.session++;
-    this.dropLink();
-    if (was === 'registering') {
-      this.setState('idle');
-      this.log.info('network lost during dynamic registration');
-      this.urc(line('+IMQTTDYNREG', -1));
-      return;
-    }
-    this.lost('network lost');
-  }
-
-  /** Forget the link (its close no longer reports anything); destroy it unless told not to. */
-  private dropLink(destroy = true): void {
-    const link = this.link;
-    this.link = undefined;
-    this.pending.clear();
-    if (destroy) link?.destroy();
+    this.session.networkLost();
+    this.registrar.networkLost();
   }
 
   // ------------------------------------------------------------------ requests
 
-  /** AT+IMQTTSUB (§2.9): returns <packetid>; +IMQTTSUB:<packetid>,<qos> follows. */
-  subscribe(topic: string, qos: 0 | 1): number {
-    const link = this.link!;
-    const id = this.nextId();
-    this.pending.add(id);
-    const report = (granted: number): void => {
-      this.pending.delete(id);
-      if (granted >= 0 && granted < 0x80) this.subscriptions.set(topic, granted);
-      this.urc(line('+IMQTTSUB', `${id},${granted >= 0 && granted < 0x80 ? granted : -1}`), 'ack');
-    };
-    link.subscribe(id, [{ topic, qos }], this.ackPolicy()).then(
-      (r) => report(r.kind === 'ok' ? (r.value[0] ?? 0x80) : -1),
-      (err: unknown) => {
-        this.log.warn({ err }, 'subscribe failed');
-        report(-1);
-      },
-    );
-    return id;
-  }
-
-  /** AT+IMQTTUNSUB (§2.10): returns <packetid>; +IMQTTUNSUB:<packetid>,<status> follows. */
-  unsubscribe(topic: string): number {
-    const link = this.link!;
-    const id = this.nextId();
-    this.pending.add(id);
-    const report = (status: 0 | -1): void => {
-      this.pending.delete(id);
-      if (status === 0) this.subscriptions.delete(topic);
-      this.lastUnsubscribe = { topic, status };
-      this.urc(line('+IMQTTUNSUB', `${id},${status}`), 'ack');
-    };
-    link.unsubscribe(id, [topic], this.ackPolicy()).then(
-      (r) => report(r.kind === 'ok' ? 0 : -1),
-      (err: unknown) => {
-        this.log.warn({ err }, 'unsubscribe failed');
-        report(-1);
-      },
-    );
-    return id;
-  }
-
   /**
-   * AT+IMQTTPUB / AT+IMQTTPUBIN / AT+IMQTTPUBEX (§2.11–§2.13): returns <packetID>;
-   * `<resultName>:<packetID>,<status>` follows.
+   * Hand a request to the core and report its result with `report`. The core chooses the id
+   * synchronously (onId) or refuses the request at once, so the caller can still answer ERROR.
    */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, resultName: string): number {
-    const link = this.link!;
-    const id = this.nextId();
-    if (qos > 0) this.pending.add(id);
-    const report = (status: 0 | 1): void => {
-      this.pending.delete(id);
-      this.urc(line(resultName, `${id},${status}`), 'ack');
-    };
-    link.publish(id, topic, payload, { qos, retain }, this.ackPolicy()).then(
-      (r) => report(r.kind === 'ok' ? 0 : 1),
-      (err: unknown) => {
-        this.log.warn({ err }, 'publish failed');
-        report(1);
+  private send<T>(request: (onId: (id: number) => void) => Promise<RequestResult<T>>, report: (r: Exclude<RequestResult<T>, { kind: 'rejected' }>) => void, what: string): Sent {
+    let id: number | undefined;
+    request((i) => (id = i)).then(
+      (r) => {
+        if (r.kind === 'rejected') this.log.info({ reason: r.reason, what }, 'request refused');
+        else report(r);
       },
+      (err: unknown) => this.device.fault(err, what),
     );
-    return id;
+    return id === undefined ? false : { id };
+  }
+
+  /** AT+IMQTTSUB (§2.9): +IMQTTSUB:<packetid>,<granted qos or -1> follows. */
+  subscribe(topic: string, qos: 0 | 1): Sent {
+    return this.send(
+      (onId) => this.session.subscribe([{ topic, qos }], { retry: this.ackPolicy(), onId }),
+      (r) => {
+        const granted = r.kind === 'ok' ? (r.value[0] ?? 0x80) : 0x80;
+        this.urc(line('+IMQTTSUB', `${r.id},${granted < 0x80 ? granted : -1}`), 'ack');
+      },
+      'AT+IMQTTSUB',
+    );
+  }
+
+  /** AT+IMQTTUNSUB (§2.10): +IMQTTUNSUB:<packetid>,<status> follows. */
+  unsubscribe(topic: string): Sent {
+    return this.send(
+      (onId) => this.session.unsubscribe([topic], { retry: this.ackPolicy(), onId }),
+      (r) => {
+        const status = r.kind === 'ok' ? 0 : -1;
+        this.lastUnsubscribe = { topic, status };
+        this.urc(line('+IMQTTUNSUB', `${r.id},${status}`), 'ack');
+      },
+      'AT+IMQTTUNSUB',
+    );
+  }
+
+  /** AT+IMQTTPUB / AT+IMQTTPUBIN / AT+IMQTTPUBEX (§2.11–§2.13): `<resultName>:<packetID>,<status>` follows. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, resultName: string): Sent {
+    return this.send(
+      (onId) => this.session.publish(topic, payload, { qos, retain, retry: this.ackPolicy(), onId }),
+      (r) => this.urc(line(resultName, `${r.id},${r.kind === 'ok' ? 0 : 1}`), 'ack'),
+      resultName,
+    );
   }
 
   // ------------------------------------------------------------------ receiving
@@ -444,78 +379,69 @@ export class YugeClient {
    */
   register(req: DynregRequest): void {
     this.dynregRequest = req;
-    this.setState('registering');
-    const session = ++this.session;
-    void this.registration(session, req).then((r) => {
-      if (r.kind === 'abandoned' || session !== this.session) return;
-      this.setState('idle');
-      if (r.kind === 'failed') {
-        this.log.info({ why: r.why, mode: req.mode, productKey: req.productKey, deviceName: req.deviceName }, 'dynamic registration failed');
-        this.urc(line('+IMQTTDYNREG', -1), 'dynreg');
-        return;
-      }
-      if (req.save === 1) saveTriple(this.flash(), req.mode, r.triple);
-      this.log.info({ mode: req.mode, productKey: req.productKey, deviceName: req.deviceName, saved: req.save === 1 }, 'dynamic registration done');
-      this.urc(line('+IMQTTDYNREG', `${req.mode},${r.triple.map((s) => quoted(textToAt(s))).join(',')}`), 'dynreg');
-    });
+    this.registration(req).then(
+      (r) => {
+        if (r.kind === 'abandoned') return;
+        const who = { mode: req.mode, productKey: req.productKey, deviceName: req.deviceName };
+        if (r.kind === 'failed') {
+          this.log.info({ why: r.why, ...who }, 'dynamic registration failed');
+          this.urc(line('+IMQTTDYNREG', -1), 'dynreg');
+          return;
+        }
+        if (req.save === 1) saveTriple(this.flash(), req.mode, r.triple);
+        this.log.info({ ...who, saved: req.save === 1 }, 'dynamic registration done');
+        this.urc(line('+IMQTTDYNREG', `${req.mode},${r.triple.map((s) => quoted(textToAt(s))).join(',')}`), 'dynreg');
+      },
+      (err: unknown) => this.device.fault(err, 'AT+IMQTTDYNREG'),
+    );
   }
 
-  private async registration(session: number, req: DynregRequest): Promise<Registration> {
-    const cfg = this.config;
-    if (!this.device.network.dataReady) return { kind: 'failed', why: 'no data network' };
-    const host = cfg.addr !== '' ? cfg.addr : this.aliyunHost(req.productKey);
-    const link = await this.openLink(host, cfg.port, cfg.tls);
-    if (typeof link === 'string') return session === this.session ? { kind: 'failed', why: link } : { kind: 'abandoned' };
-    if (session !== this.session) {
-      link.destroy();
-      return { kind: 'abandoned' };
-    }
-    this.link = link;
+  /** Open + CONNECT through the core, wait for the reply (or the time limit), close. */
+  private async registration(req: DynregRequest): Promise<Registration> {
+    const reg = this.registrar;
     const expected = REGISTER_TOPICS[req.mode];
-    const reply = new Promise<IncomingMessage | undefined>((resolve) => {
-      link.on('message', (m) => {
-        if (m.topic === expected) resolve(m);
-      });
-      link.once('close', () => resolve(undefined));
-    });
-    const creds = aliyunRegisterCredentials({
-      productKey: req.productKey,
-      deviceName: req.deviceName,
-      productSecret: req.productSecret,
-      noWhitelist: req.mode === 2,
-    });
-    let outcome: ConnectOutcome | { kind: 'error' };
+    const ended = new Promise<{ end: Registration | IncomingMessage }>((resolve) => (this.endRegistration = (end) => resolve({ end })));
+    const onMessage = (m: IncomingMessage): void => {
+      if (m.topic === expected) this.endRegistration?.(m);
+    };
+    reg.on('message', onMessage);
     try {
-      outcome = await link.connect({
-        clientId: creds.clientId,
-        username: creds.username,
-        password: Buffer.from(creds.password, 'latin1'),
-        protocolVersion: cfg.version === '3.1' ? 3 : 4,
-        keepalive: cfg.keepalive,
-        clean: true,
-        timeoutMs: cfg.timeout * 1000,
+      const creds = aliyunRegisterCredentials({
+        productKey: req.productKey,
+        deviceName: req.deviceName,
+        productSecret: req.productSecret,
+        noWhitelist: req.mode === 2,
       });
-    } catch (err) {
-      this.log.warn({ err }, 'registration CONNECT failed');
-      outcome = { kind: 'error' };
+      const host = this.config.addr !== '' ? this.config.addr : this.aliyunHost(req.productKey);
+      const connect = this.connectOptions(creds, true);
+      const limit = this.device.timing.limit('dynregTimeout', 10_000);
+      const started = await Promise.race([reg.start(() => this.attemptPlan(host, connect)), ended]);
+      let end: Registration | IncomingMessage | undefined;
+      if ('end' in started) end = started.end;
+      else if (started.kind === 'abandoned') return started;
+      else if (started.kind !== 'connected') return { kind: 'failed', why: describeFailure(started) };
+      else end = (await Promise.race([ended, reg.sleep(limit).then(() => undefined)]))?.end;
+      if (end === undefined) return { kind: 'failed', why: `no reply on ${expected} within ${limit} ms` };
+      if (!('topic' in end)) return end;
+      const triple = this.tripleFrom(req, end.payload);
+      return triple ? { kind: 'registered', triple } : { kind: 'failed', why: `unusable reply on ${expected}` };
+    } finally {
+      reg.off('message', onMessage);
+      this.endRegistration = undefined;
+      // The platform disconnects after its reply; the module lets go of the link either way.
+      reg.close();
     }
-    if (session !== this.session) return { kind: 'abandoned' };
-    if (outcome.kind !== 'accepted') {
-      this.dropLink();
-      return { kind: 'failed', why: outcome.kind === 'refused' ? `CONNACK ${outcome.returnCode}` : `CONNECT ${outcome.kind}` };
+  }
+
+  /** The registration connection ended on its own: the network went (-1 now) or the platform hung up. */
+  private onRegistrationLost(loss: SessionLoss): void {
+    if (loss.reason === 'network-down') {
+      this.log.info('network lost during dynamic registration');
+      this.endRegistration?.({ kind: 'abandoned' });
+      this.urc(line('+IMQTTDYNREG', -1));
+      return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.device.timing.limit('dynregTimeout', 10_000));
-    });
-    const m = await Promise.race([reply, timeout]);
-    clearTimeout(timer);
-    if (session !== this.session) return { kind: 'abandoned' };
-    // The platform disconnects after its reply; the module lets go of the link either way.
-    this.dropLink();
-    if (!m) return { kind: 'failed', why: `no reply on ${expected}` };
-    const triple = this.tripleFrom(req, m.payload);
-    return triple ? { kind: 'registered', triple } : { kind: 'failed', why: `unusable reply on ${expected}` };
+    this.endRegistration?.({ kind: 'failed', why: `link closed (${loss.reason}) before a reply` });
   }
 
   /** The reply's JSON → the triple §2.16 reports for the mode. */
@@ -526,7 +452,10 @@ export class YugeClient {
     } catch {
       return undefined;
     }
-    const text = (k: string): string | undefined => (typeof body[k] === 'string' && body[k] !== '' ? (body[k] as string) : undefined);
+    const text = (k: string): string | undefined => {
+      const v = body[k];
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    };
     if (req.mode === 1) {
       const deviceSecret = text('deviceSecret');
       if (!deviceSecret) return undefined;
@@ -543,17 +472,16 @@ export class YugeClient {
 
   /** Reboot / dispose: everything goes without a URC (the module is restarting). */
   destroy(): void {
-    this.session++;
-    this.dropLink();
-    this.setState('idle');
-    this.subscriptions.clear();
+    this.endRegistration?.({ kind: 'abandoned' });
+    this.session.destroy();
+    this.registrar.destroy();
     this.cache.length = 0;
   }
 
   /** Power-on settings (RAM only; the flash keeps the saved triples). */
   resetConfig(): void {
     this.config = defaultConfig(this.data);
-    this.lastId = 0;
+    this.session.resetIds();
     this.lastUnsubscribe = undefined;
     this.lastPublish = undefined;
     this.lastPublishHex = undefined;
@@ -577,9 +505,26 @@ export class YugeClient {
       auth: c.auth ? { productKey: c.auth.productKey, deviceName: c.auth.deviceName } : undefined,
       will: c.will ? { topic: c.will.topic, qos: c.will.qos, retain: c.will.retain, bytes: c.will.payload.length } : undefined,
       plan: this.plan,
-      subscriptions: Object.fromEntries(this.subscriptions),
-      pending: [...this.pending],
+      subscriptions: Object.fromEntries(this.session.subscriptions),
+      pending: this.session.inflightIds(),
       cached: this.cache.length,
+      session: this.session.inspect(),
     };
+  }
+}
+
+/** Why an attempt did not connect, for logs (+IMQTTCONN:-1 / +IMQTTDYNREG:-1 either way). */
+function describeFailure(r: Exclude<AttemptResult, { kind: 'connected' }>): string {
+  switch (r.kind) {
+    case 'no-network':
+      return 'no data network';
+    case 'open-failed':
+      return `transport: ${r.reason}`;
+    case 'refused':
+      return `CONNACK ${r.returnCode}`;
+    case 'plan-refused':
+      return `refused before CONNECT (${r.code})`;
+    default:
+      return `CONNECT ${r.kind}`;
   }
 }

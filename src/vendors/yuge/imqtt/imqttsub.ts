@@ -26,8 +26,7 @@ export function imqttsubCommand(q: YugeContext): CommandDef {
         const topic = textFromAt(topicRaw as string);
         if (!validFilter(topic)) return fail(`"${topic}" is not a valid topic filter`);
         if (q.client.state !== 'connected') return fail(`client is ${q.client.state}, not connected`);
-        q.client.subscribe(topic, qos as 0 | 1);
-        return ok();
+        return q.client.subscribe(topic, qos as 0 | 1) ? ok() : fail('the session refused the request');
       }),
   };
 }

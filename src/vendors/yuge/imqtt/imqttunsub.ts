@@ -29,8 +29,7 @@ export function imqttunsubCommand(q: YugeContext): CommandDef {
         const topic = textFromAt(topicRaw as string);
         if (!validFilter(topic)) return fail(`"${topic}" is not a valid topic filter`);
         if (q.client.state !== 'connected') return fail(`client is ${q.client.state}, not connected`);
-        q.client.unsubscribe(topic);
-        return ok();
+        return q.client.unsubscribe(topic) ? ok() : fail('the session refused the request');
       }),
   };
 }

@@ -12,8 +12,7 @@ import { validTopicName } from './topics.js';
 export function publishNow(q: YugeContext, topicRaw: string, qos: 0 | 1 | 2, payload: Buffer, retain: boolean, resultName: string): Outcome {
   const problem = publishProblem(q, topicRaw, payload.length);
   if (problem) return fail(problem);
-  q.client.publish(textFromAt(topicRaw), payload, qos, retain, resultName);
-  return ok();
+  return q.client.publish(textFromAt(topicRaw), payload, qos, retain, resultName) ? ok() : fail('the session refused the request');
 }
 
 /** Why a publish on `topicRaw` with `bytes` bytes cannot go out now; undefined when it can. */
