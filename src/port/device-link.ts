@@ -3,9 +3,20 @@
  * `/dev/pts/N`, which changes on every run. Created atomically (symlink under a temporary name in
  * the same directory, then rename over), so a firmware never sees a half-made or missing link
  * while a stale one is replaced. Removed on close only if it still points at our device.
+ *
+ * A link that belongs to a running vmodem is never taken over (issue 8: a second `vmodem start`
+ * with the same `--link` used to silently steal the first one's firmware). The owner is recorded
+ * when the link is published, in `<tmpdir>/vmodem-<uid>/links/<hash of the link path>.json`
+ * (`{ pid, link, device }`) — not next to the link, which lives in a directory the user chose.
+ * The owner is alive when the link still points at the recorded device, the process exists, and
+ * it still holds that device open (`/proc/<pid>/fd`; the emulator keeps its slave descriptor
+ * for its whole life). That last check makes a reused pid or a reused `/dev/pts/N` harmless: a
+ * link left by a SIGKILLed vmodem is stale and is replaced, as before. A link without a record
+ * (made by hand, or by an older vmodem) is replaced too.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 
 function code(err: unknown): string {
@@ -13,8 +24,8 @@ function code(err: unknown): string {
 }
 
 /**
- * Check, without changing anything, that `link` can be published: the path is free or already a
- * symlink, and its directory exists and is writable. Throws an Error with a clear message.
+ * Check, without changing anything, that `link` can be published: the path is free or a symlink
+ * no running vmodem owns, and its directory exists and is writable. Throws an Error with a clear message.
  * Returns the absolute link path.
  */
 export async function checkLinkPath(link: string): Promise<string> {
@@ -51,16 +62,91 @@ async function assertReplaceable(abs: string): Promise<string | undefined> {
   if (!st.isSymbolicLink()) {
     throw new Error(`link path ${abs} exists and is not a symlink; choose another --link`);
   }
+  let target: string;
   try {
-    return await fsp.readlink(abs);
+    target = await fsp.readlink(abs);
+  } catch {
+    return undefined;
+  }
+  const owner = await liveOwner(abs, target);
+  if (owner) {
+    throw new Error(`link ${abs} belongs to a running vmodem (pid ${owner.pid}, ${owner.device}); stop it first or choose another --link`);
+  }
+  return target;
+}
+
+/** Who published a link: written next to nothing the user chose (see the file comment). */
+export interface LinkOwner {
+  pid: number;
+  link: string;
+  device: string;
+}
+
+/** Where the owner of `abs` is recorded. */
+export function linkOwnerFile(abs: string): string {
+  const uid = process.getuid?.() ?? 'user';
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 32);
+  return path.join(os.tmpdir(), `vmodem-${uid}`, 'links', `${hash}.json`);
+}
+
+async function readOwner(abs: string): Promise<LinkOwner | undefined> {
+  try {
+    const o = JSON.parse(await fsp.readFile(linkOwnerFile(abs), 'utf8')) as Partial<LinkOwner>;
+    if (typeof o.pid !== 'number' || typeof o.device !== 'string' || o.link !== abs) return undefined;
+    return { pid: o.pid, link: o.link, device: o.device };
   } catch {
     return undefined;
   }
 }
 
+/** Whether process `pid` has `device` open. Unknown (no /proc, not ours to read) counts as yes. */
+async function holds(pid: number, device: string): Promise<boolean> {
+  let fds: string[];
+  try {
+    fds = await fsp.readdir(`/proc/${pid}/fd`);
+  } catch (err) {
+    return code(err) !== 'ENOENT';
+  }
+  for (const fd of fds) {
+    try {
+      if ((await fsp.readlink(`/proc/${pid}/fd/${fd}`)) === device) return true;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return false;
+}
+
+/** The recorded owner of the link at `abs` (pointing at `target`), if that owner is still running. */
+async function liveOwner(abs: string, target: string): Promise<LinkOwner | undefined> {
+  const owner = await readOwner(abs);
+  if (!owner || owner.device !== target) return undefined;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (err) {
+    if (code(err) === 'ESRCH') return undefined;
+  }
+  return (await holds(owner.pid, owner.device)) ? owner : undefined;
+}
+
+async function recordOwner(abs: string, device: string): Promise<void> {
+  const file = linkOwnerFile(abs);
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const owner: LinkOwner = { pid: process.pid, link: abs, device };
+  await fsp.writeFile(tmp, `${JSON.stringify(owner)}\n`);
+  await fsp.rename(tmp, file);
+}
+
+async function forgetOwner(abs: string, device: string): Promise<void> {
+  const owner = await readOwner(abs);
+  if (owner && owner.pid === process.pid && owner.device === device) await fsp.unlink(linkOwnerFile(abs)).catch(() => undefined);
+}
+
 /**
- * Atomically make `link` a symlink to `target`. Replaces an existing symlink (returns what it
- * pointed to, so the caller can log it); refuses anything else.
+ * Atomically make `link` a symlink to `target` and record this process as its owner. Replaces an
+ * existing symlink nobody running owns (returns what it pointed to, so the caller can log it);
+ * refuses anything else.
  */
 export async function publishLink(
   link: string,
@@ -83,6 +169,8 @@ export async function publishLink(
     // Re-check right before the rename: rename() would silently replace a regular file.
     const replaced = await assertReplaceable(abs);
     await fsp.rename(tmp, abs);
+    // A failure to record only weakens the takeover check; the link itself is fine.
+    await recordOwner(abs, target).catch(() => undefined);
     return replaced === undefined ? { path: abs } : { path: abs, replaced };
   } catch (err) {
     await fsp.unlink(tmp).catch(() => undefined);
@@ -96,6 +184,7 @@ export async function removeLink(link: string, target: string): Promise<boolean>
   try {
     if ((await fsp.readlink(link)) !== target) return false;
     await fsp.unlink(link);
+    await forgetOwner(path.resolve(link), target);
     return true;
   } catch {
     return false;
