@@ -3,7 +3,7 @@
  * listener), optionally the virtual cloud (registry, HTTP(S) registration and firmware), and a
  * flash directory — what the Tencent tests share.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'aedes';
@@ -12,6 +12,7 @@ import { ensureTlsMaterial } from '../../src/broker/tls-material.js';
 import type { DeviceRegistry } from '../../src/cloud/registry.js';
 import { parseRegistry } from '../../src/cloud/registry-file.js';
 import { startVirtualCloud, type RunningCloud } from '../../src/cloud/virtual-cloud.js';
+import { memoryLinkOpener } from '../../src/mqtt/memory-link.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
 import { directoryFlashStore } from '../../src/modem/module-flash.js';
@@ -19,6 +20,7 @@ import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
 import type { Profile } from '../../src/profiles/profile.js';
 import type { TimingMode } from '../../src/modem/timing.js';
+import type { TestClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 
 export const OK = '\r\nOK\r\n';
@@ -42,6 +44,17 @@ export interface HarnessOptions {
   tweak?: (p: Profile) => void;
   /** Default 'fast'. */
   timing?: TimingMode;
+  /**
+   * Run the modem on this clock. Every wait of the harness (waitFor, at, exchange) then moves
+   * module time forward in small steps until the output is there, and its limit is module time:
+   * reconnection back-off and <cmdtimeout> take no real time.
+   */
+  clock?: TestClock;
+  /**
+   * Reach the broker through the in-memory link (no sockets; a TLS target is carried in memory
+   * without a handshake, so certificate sign-in needs the real link).
+   */
+  memory?: boolean;
   /** Reuse a running broker (and cloud) instead of starting one. */
   reuse?: { broker: EmbeddedBroker; cloud?: RunningCloud; stateDir: string };
 }
@@ -62,6 +75,8 @@ export interface TencentHarness {
   waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>;
   output(): string;
   clear(): void;
+  /** Move module time forward (needs `clock`). */
+  advance(ms: number): Promise<void>;
   /** Publish to the device as the cloud (broker-internal publish). */
   publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
   /** Publishes the device made, as the broker saw them. */
@@ -73,11 +88,30 @@ export interface TencentHarness {
   stop(): Promise<void>;
 }
 
+/** How far a clock-driven wait moves module time between two looks at the output. */
+const CLOCK_STEP_MS = 10;
+
 const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n$|\r\n>\r\n$/;
+
+let tlsTemplate: Promise<string> | undefined;
+/**
+ * One CA and server certificate for every broker of the test process, copied into each state
+ * directory: openssl takes a few hundred milliseconds to make a set, which every test paid.
+ */
+async function shareTlsMaterial(stateDir: string): Promise<void> {
+  tlsTemplate ??= (async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vmodem-tc-tls-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await ensureTlsMaterial(dir);
+    return dir;
+  })();
+  cpSync(path.join(await tlsTemplate, 'tls'), path.join(stateDir, 'tls'), { recursive: true });
+}
 
 export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHarness> {
   const owned = !opts.reuse;
   const stateDir = opts.reuse?.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vmodem-tc-'));
+  if (owned && (opts.tls || opts.http)) await shareTlsMaterial(stateDir);
   const broker = opts.reuse?.broker ?? (await startEmbeddedBroker({ port: 0, ...(opts.tls ? { tlsPort: 0, stateDir } : {}) }));
   let cloud = opts.reuse?.cloud;
   if (owned && opts.registry !== undefined) {
@@ -91,17 +125,20 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
     });
   }
   const log = silentLogger();
-  const links = brokerLinkOpener(
-    {
-      plain: { host: broker.host, port: broker.port },
-      ...(broker.tlsPort !== undefined ? { tls: { host: broker.host, port: broker.tlsPort, ca: broker.ca } } : {}),
-    },
-    log,
-  );
+  const links = opts.memory
+    ? memoryLinkOpener(broker.aedes, { log })
+    : brokerLinkOpener(
+        {
+          plain: { host: broker.host, port: broker.port },
+          ...(broker.tlsPort !== undefined ? { tls: { host: broker.host, port: broker.tlsPort, ca: broker.ca } } : {}),
+        },
+        log,
+      );
   const profile = loadProfile('tencent-qcloud');
   opts.tweak?.(profile);
   const port = new MemoryPort();
-  const modem = new Modem({ profile, port, log, links, timing: opts.timing ?? 'fast', bootUrcs: false });
+  const clock = opts.clock;
+  const modem = new Modem({ profile, port, log, links, timing: opts.timing ?? 'fast', bootUrcs: false, ...(clock ? { clock } : {}) });
   modem.engine.settings.echo = false;
   const flashDir = opts.flashDir ?? path.join(stateDir, 'flash', modem.device.imei);
   modem.device.flash = directoryFlashStore(flashDir);
@@ -115,7 +152,18 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
   broker.aedes.on('client', onClient);
 
   const output = () => port.host.received.toString('latin1');
-  const waitFor = (pattern: string | RegExp, timeoutMs = 5000) =>
+  /** On the test clock: step module time until `done`, failing once `limitMs` of it has passed. */
+  const drive = async (done: () => boolean, limitMs: number, what: string): Promise<string> => {
+    for (let spent = 0; !done(); spent += CLOCK_STEP_MS) {
+      if (spent >= limitMs) throw new Error(`no ${what} within ${limitMs} ms of module time; output: ${JSON.stringify(output())}`);
+      await clock!.advance(CLOCK_STEP_MS);
+    }
+    return output();
+  };
+  const matches = (pattern: string | RegExp) => () => (typeof pattern === 'string' ? output().includes(pattern) : pattern.test(output()));
+  const waitFor = (pattern: string | RegExp, timeoutMs = 5000): Promise<string> =>
+    clock ? drive(matches(pattern), timeoutMs, JSON.stringify(String(pattern))) : waitReal(pattern, timeoutMs);
+  const waitReal = (pattern: string | RegExp, timeoutMs: number) =>
     new Promise<string>((resolve, reject) => {
       const test = () => (typeof pattern === 'string' ? output().includes(pattern) : pattern.test(output()));
       if (test()) return resolve(output());
@@ -157,6 +205,12 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
     exchange: async (line, expected, timeoutMs = 5000) => {
       port.host.clear();
       port.host.send(`${line}\r`);
+      if (clock) {
+        await drive(() => output().length >= expected.length, timeoutMs, `${expected.length} bytes`);
+        // Give a stray extra line the chance to show up.
+        await clock.advance(5);
+        return output();
+      }
       const deadline = Date.now() + timeoutMs;
       while (output().length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
       // Give a stray extra line the chance to show up.
@@ -170,6 +224,10 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
           (err?: Error) => (err ? reject(err) : resolve()),
         ),
       ),
+    advance: async (ms) => {
+      if (!clock) throw new Error('advance() needs the harness clock');
+      await clock.advance(ms);
+    },
     deviceClient: () => [...clients.values()].filter((c) => !c.closed).pop(),
     stopModem,
     stop: async () => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/cloud/registry-file.js';
+import { TestClock } from '../../src/util/clock.js';
 import { cme, OK, okThen, reply, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud');
@@ -34,6 +35,12 @@ async function cloud(opts: HarnessOptions = {}): Promise<TencentHarness> {
   running.push(h);
   return h;
 }
+
+/**
+ * The in-memory broker link and a clock the test drives, with the module's real timing: back-off
+ * waits, <cmdtimeout> and idle limits pass as module time, not real time.
+ */
+const onClock = (): HarnessOptions => ({ memory: true, tls: false, clock: new TestClock(), timing: 'real' });
 
 const DEVINFO = 'AT+TCDEVINFOSET=1,"CTQS08Y5LG","device1","ZHNkIGRzZCA="';
 const TOPIC = 'CTQS08Y5LG/device1/data';
@@ -138,7 +145,7 @@ describe('AT+TCMQTTCONN (§3.1) against the virtual cloud', () => {
 
 describe('messages (§3.3–§3.6, §5.1)', () => {
   it('subscribes, lists, receives raw payloads with their byte length, unsubscribes', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     expect(await h.exchange(`AT+TCMQTTSUB="${TOPIC}",1`, okThen('+TCMQTTSUB:OK'))).toBe(okThen('+TCMQTTSUB:OK'));
     expect(await h.exchange('AT+TCMQTTSUB="CTQS08Y5LG/device1/control",0', okThen('+TCMQTTSUB:OK'))).toBe(okThen('+TCMQTTSUB:OK'));
     expect(await h.at('AT+TCMQTTSUB?')).toBe(reply(`+TCMQTTSUB:"${TOPIC}",1`, '+TCMQTTSUB:"CTQS08Y5LG/device1/control",0'));
@@ -147,7 +154,7 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
     await h.publish(TOPIC, binary, 1);
     const expected = Buffer.concat([Buffer.from(`\r\n+TCMQTTRCVPUB:"${TOPIC}",7,"`), binary, Buffer.from('"\r\n')]);
     await h.waitFor(`,7,"`);
-    await new Promise((r) => setTimeout(r, 20));
+    await h.advance(20);
     expect(h.port.host.received).toEqual(expected);
     h.clear();
     await h.publish('CTQS08Y5LG/device1/control', '你好');
@@ -159,19 +166,19 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
   });
 
   it('is refused a subscription the platform does not permit: FAIL,-108 (§3.5 example)', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     expect(await h.exchange('AT+TCMQTTSUB="CTQS08Y5LG/device1/event",0', okThen('+TCMQTTSUB:FAIL,-108'))).toBe(okThen('+TCMQTTSUB:FAIL,-108'));
     expect(await h.at('AT+TCMQTTSUB?')).toBe(OK);
   });
 
   it('publishes QoS 0 and 1 with the escapes unescaped, up to 1024 bytes', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     expect(await h.exchange(`AT+TCMQTTPUB="${TOPIC}",1,"{\\"action\\":\\"test\\"\\,\\"time\\":1565075992}"`, okThen('+TCMQTTPUB:OK'))).toBe(okThen('+TCMQTTPUB:OK'));
     expect(await h.exchange(`AT+TCMQTTPUB="${TOPIC}",0,"a\\\\b"`, okThen('+TCMQTTPUB:OK'))).toBe(okThen('+TCMQTTPUB:OK'));
     const max = 'x'.repeat(1020) + '\\"\\,';
     expect(await h.exchange(`AT+TCMQTTPUB="${TOPIC}",0,"${max}"`, okThen('+TCMQTTPUB:OK'))).toBe(okThen('+TCMQTTPUB:OK'));
     expect(await h.exchange(`AT+TCMQTTPUB="${TOPIC}",0,""`, okThen('+TCMQTTPUB:OK'))).toBe(okThen('+TCMQTTPUB:OK'));
-    await new Promise((r) => setTimeout(r, 30));
+    await h.advance(30);
     const got = h.published.filter((p) => p.topic === TOPIC).map((p) => [p.payload.toString('latin1'), p.qos]);
     expect(got).toEqual([
       ['{"action":"test","time":1565075992}', 1],
@@ -183,7 +190,7 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
   });
 
   it('publishes a long message of exactly <msg_length> bytes after the prompt, dropping the CRLF after it', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     const body = Buffer.alloc(10240, 0x61);
     body[0] = 0x00;
     body[10239] = 0x0d;
@@ -198,7 +205,7 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
   });
 
   it('gives up a long message whose sender goes silent: FAIL,202, nothing sent', async () => {
-    const h = await connected({ tweak: (p) => void (p.timing.dataIdleTimeout = 150) });
+    const h = await connected({ ...onClock(), tweak: (p) => void (p.timing.dataIdleTimeout = 150) });
     expect(await h.at(`AT+TCMQTTPUBL="${TOPIC}",0,20`)).toBe('\r\nOK\r\n\r\n>\r\n');
     h.clear();
     h.send('only ten b');
@@ -207,7 +214,7 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
   });
 
   it('refuses bad publish and subscribe input', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     for (const line of [
       `AT+TCMQTTPUB="${TOPIC}",2,"x"`,
       `AT+TCMQTTPUB="${'t'.repeat(129)}",0,"x"`,
@@ -231,14 +238,14 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
   });
 
   it('refuses MQTT commands before the connection (208)', async () => {
-    const h = await cloud();
+    const h = await cloud(onClock());
     for (const line of [`AT+TCMQTTPUB="${TOPIC}",0,"x"`, `AT+TCMQTTPUBL="${TOPIC}",0,5`, `AT+TCMQTTSUB="${TOPIC}",0`, `AT+TCMQTTUNSUB="${TOPIC}"`, 'AT+TCMQTTDISCONN', 'AT+TCOTASET=1,"1.0.0"']) {
       expect(await h.at(line), line).toBe(cme(208));
     }
   });
 
   it('refuses a command while the previous one has not reported its result (200)', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     h.clear();
     h.send(`AT+TCMQTTSUB="${TOPIC}",1\rAT+TCMQTTPUB="${TOPIC}",1,"x"\r`);
     expect(await h.waitFor('+TCMQTTSUB:OK\r\n')).toBe(`${OK}${cme(200)}\r\n+TCMQTTSUB:OK\r\n`);
@@ -247,7 +254,7 @@ describe('messages (§3.3–§3.6, §5.1)', () => {
 
 describe('the cloud dropping the device (§5.2–§5.4)', () => {
   it('reports +TCMQTTDISCON, reconnects on its own and renews the subscriptions', async () => {
-    const h = await connected();
+    const h = await connected(onClock());
     await h.exchange(`AT+TCMQTTSUB="${TOPIC}",0`, okThen('+TCMQTTSUB:OK'));
     h.clear();
     h.deviceClient()!.close();
@@ -259,18 +266,19 @@ describe('the cloud dropping the device (§5.2–§5.4)', () => {
   });
 
   it('over plain TCP the drop is a peer shutdown (-608); without <reconnect> it stays down', async () => {
-    const h = await connected({}, 'AT+TCMQTTCONN=0,5000,240,1,0');
+    const h = await connected(onClock(), 'AT+TCMQTTCONN=0,5000,240,1,0');
     h.clear();
     h.deviceClient()!.close();
     expect(await h.waitFor('+TCMQTTDISCON,-608\r\n')).toBe('\r\n+TCMQTTDISCON,-608\r\n');
-    await new Promise((r) => setTimeout(r, 100));
+    // Longer than every reconnection wait together (1 + 2 + … + 32 s).
+    await h.advance(120_000);
     expect(h.output()).toBe('\r\n+TCMQTTDISCON,-608\r\n');
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:0'));
     expect(await h.at('AT+TCMQTTDISCONN')).toBe(cme(208));
   });
 
   it('answers a publish the platform refuses with FAIL,202 (§3.3 example) while it reconnects', async () => {
-    const h = await connected({}, 'AT+TCMQTTCONN=0,1000,240,1,1');
+    const h = await connected(onClock(), 'AT+TCMQTTCONN=0,1000,240,1,1');
     h.clear();
     h.send('AT+TCMQTTPUB="CTQS08Y5LG/device1/control",1,"hello"\r');
     const out = await h.waitFor(/\+TCMQTTPUB:FAIL,202\r\n[\s\S]*RECONNECTED|RECONNECTED[\s\S]*\+TCMQTTPUB:FAIL,202\r\n/, 5000);
@@ -279,21 +287,29 @@ describe('the cloud dropping the device (§5.2–§5.4)', () => {
   });
 
   it('gives up reconnecting after the waits pass 60 s: +TCMQTTDISCON,-106', async () => {
-    const h = await connected({}, 'AT+TCMQTTCONN=0,5000,240,1,1');
+    const clock = new TestClock();
+    const h = await connected({ ...onClock(), clock }, 'AT+TCMQTTCONN=0,5000,240,1,1');
     h.clear();
+    const since = clock.now();
     // Leaving the network kills the connection; every attempt then fails.
     h.send('AT+TCREGNET=1,0\r');
-    expect(await h.waitFor('-106\r\n', 5000)).toBe(`${OK}\r\n+TCREGNET:1,NET_CLOSE\r\n\r\n+TCMQTTDISCON,-606\r\n\r\n+TCMQTTRECONNECTING\r\n\r\n+TCMQTTDISCON,-106\r\n`);
+    await h.waitFor('+TCMQTTRECONNECTING\r\n');
+    // Attempts after 1, 2, 4, 8, 16 and 32 s; the next wait (64 s) would pass 60 s.
+    await h.advance(since + 62_900 - clock.now());
+    expect(h.output()).not.toContain('-106');
+    expect(await h.waitFor('-106\r\n', 1000)).toBe(`${OK}\r\n+TCREGNET:1,NET_CLOSE\r\n\r\n+TCMQTTDISCON,-606\r\n\r\n+TCMQTTRECONNECTING\r\n\r\n+TCMQTTDISCON,-106\r\n`);
+    expect(clock.now() - since).toBeGreaterThanOrEqual(63_000);
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:0'));
   });
 
   it('AT+TCMQTTDISCONN stops a reconnection in progress', async () => {
-    const h = await connected({}, 'AT+TCMQTTCONN=0,5000,240,1,1');
+    const h = await connected(onClock(), 'AT+TCMQTTCONN=0,5000,240,1,1');
     await h.exchange('AT+TCREGNET=1,0', okThen('+TCREGNET:1,NET_CLOSE'));
     await h.waitFor('+TCMQTTRECONNECTING\r\n');
     expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
     h.clear();
-    await new Promise((r) => setTimeout(r, 800));
+    // Longer than every reconnection wait together (1 + 2 + … + 32 s).
+    await h.advance(120_000);
     expect(h.output()).toBe('');
   });
 });
