@@ -3,9 +3,12 @@
  * Sessions run against a real embedded broker (Aedes), or a scriptable raw MQTT server where the
  * test must see or withhold packets.
  */
-import { generate, type IConnectPacket, type Packet } from 'mqtt-packet';
+import { generate, parser as mqttParser, type IConnectPacket, type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type AuthRequest, type BrokerPublish, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import type { StreamBroker } from '../../src/mqtt/memory-link.js';
+import { TestClock } from '../../src/util/clock.js';
+import { filteringBroker, type FilteringBroker } from '../helpers/filtering-broker.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 import { startFakeBroker, type FakeBroker } from '../mqtt/fake-broker.js';
 
@@ -40,6 +43,20 @@ async function fake(opts: Parameters<typeof startFakeBroker>[0] = {}): Promise<F
   const f = await startFakeBroker(opts);
   fakes.push(f);
   return f;
+}
+
+/**
+ * A modem on the in-memory link to a fresh embedded broker, on a TestClock with the profile's real
+ * timings: <TIMEOUT> and the other waits run in virtual time. `drop`: packets from the modem that
+ * never reach the broker.
+ */
+async function virtual(drop?: (p: Packet) => boolean): Promise<{ m: MemoryModem; b: EmbeddedBroker; f: FilteringBroker; clock: TestClock }> {
+  const b = await broker();
+  const f = filteringBroker(b.aedes, drop);
+  const clock = new TestClock();
+  const m = createMemoryModem('yuge-clm920', { broker: f, clock, timing: 'real' });
+  modems.push(m);
+  return { m, b, f, clock };
 }
 
 /** Run settings lines (each must answer OK), then AT+IMQTTCONN through +IMQTTCONN:0. */
@@ -244,14 +261,13 @@ describe('connecting (AT+IMQTTCONN, AT+IMQTTDISCONN)', () => {
   });
 
   it('reports +IMQTTCONN:-1 when no CONNACK comes within TIMEOUT', async () => {
-    const f = await fake({ connack: null });
-    const m = modem(f.port);
+    const { m, clock } = await virtual((p) => p.cmd === 'connect');
     expect(await m.at('AT+IMQTTPARA=TIMEOUT,1')).toBe(OK);
     expect(await m.at('AT+IMQTTADDR=mqtt.example.com,1883,"x"')).toBe(OK);
-    const t0 = Date.now();
+    const t0 = clock.now();
     expect(await m.at('AT+IMQTTCONN')).toBe(OK);
     await m.waitFor('+IMQTTCONN:-1\r\n', 5000);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(900);
   });
 
   it('reports +IMQTTCONN:-1 when nothing listens, when the radio is off, and for an empty client id with a persistent session', async () => {
@@ -381,17 +397,27 @@ describe('subscribing and receiving', () => {
   });
 
   it('reports a message that arrives in the same segment as the CONNACK after +IMQTTCONN:0', async () => {
-    const f = await fake({ connack: null });
-    const m = modem(f.port);
+    // A broker that answers CONNECT with the CONNACK and a queued message in one write.
+    const oneSegment: StreamBroker = {
+      handle(stream) {
+        const p = mqttParser({ protocolVersion: 4 });
+        p.on('packet', (packet: Packet) => {
+          if (packet.cmd !== 'connect') return;
+          stream.write(
+            Buffer.concat([
+              generate({ cmd: 'connack', returnCode: 0, sessionPresent: true }),
+              generate({ cmd: 'publish', topic: 'dev/down', payload: Buffer.from('queued'), qos: 0, retain: false, dup: false }),
+            ]),
+          );
+        });
+        stream.on('data', (buf: Buffer) => p.parse(buf));
+        stream.on('error', () => {});
+      },
+    };
+    const m = createMemoryModem('yuge-clm920', { broker: oneSegment, clock: new TestClock() });
+    modems.push(m);
     expect(await m.at('AT+IMQTTADDR=h,1883,"x"')).toBe(OK);
     expect(await m.at('AT+IMQTTCONN')).toBe(OK);
-    for (let i = 0; i < 200 && !f.received.some((p) => p.cmd === 'connect'); i++) await sleep(5);
-    f.connections[0]!.socket.write(
-      Buffer.concat([
-        generate({ cmd: 'connack', returnCode: 0, sessionPresent: true }),
-        generate({ cmd: 'publish', topic: 'dev/down', payload: Buffer.from('queued'), qos: 0, retain: false, dup: false }),
-      ]),
-    );
     expect(await m.waitFor('"queued"\r\n')).toBe(`${OK}${urc('+IMQTTCONN:0')}${urc('+IMQTTRCVPUB:0,"dev/down",6,"queued"')}`);
   });
 
@@ -406,8 +432,7 @@ describe('subscribing and receiving', () => {
   });
 
   it('reports -1 for a SUBACK or UNSUBACK that does not come within TIMEOUT', async () => {
-    const f = await fake({ onPacket: (p: Packet) => p.cmd === 'subscribe' || p.cmd === 'unsubscribe' });
-    const m = modem(f.port);
+    const { m } = await virtual((p) => p.cmd === 'subscribe' || p.cmd === 'unsubscribe');
     await connect(m, ['AT+IMQTTADDR=h,1883,"x"', 'AT+IMQTTPARA=TIMEOUT,1']);
     expect(await m.at('AT+IMQTTSUB=a/b,1')).toBe(OK);
     await m.waitFor('+IMQTTSUB:2,-1\r\n', 5000);
@@ -482,8 +507,7 @@ describe('publishing (AT+IMQTTPUB, AT+IMQTTPUBIN, AT+IMQTTPUBEX)', () => {
   });
 
   it('reports +IMQTTPUB:<id>,1 when the PUBACK does not come within TIMEOUT; the next request takes the next id', async () => {
-    const f = await fake({ onPacket: (p: Packet) => p.cmd === 'publish' && (p as { topic: string }).topic === 'no/ack' });
-    const m = modem(f.port);
+    const { m } = await virtual((p) => p.cmd === 'publish' && p.topic === 'no/ack');
     await connect(m, ['AT+IMQTTADDR=h,1883,"x"', 'AT+IMQTTPARA=TIMEOUT,1']);
     expect(await m.at('AT+IMQTTPUB=no/ack,1,lost')).toBe(OK);
     expect(await m.at('AT+IMQTTPUB=acked,1,fine')).toBe(OK);
@@ -573,5 +597,19 @@ describe('Aliyun sign-in computed by the module (AT+IMQTTMODE=1, AT+IMQTTAUTH)',
       `AT+IMQTTADDR="a1m8qO1ceKE.iot-as-mqtt.cn-shanghai.aliyuncs.com",1883,"${cid}"`,
     ]);
     expect([seen[0]!.clientId, seen[0]!.username, seen[0]!.password!.toString()]).toEqual([cid, 'SDK_0007&a1m8qO1ceKE', '^1^1684838886568^a073eaabcf8a7f3']);
+  });
+});
+
+describe('dynamic registration time limit (AT+IMQTTDYNREG)', () => {
+  it('reports +IMQTTDYNREG:-1 when the platform accepts the CONNECT but no reply comes within the time limit, and closes the connection', async () => {
+    const { m, b, clock } = await virtual(); // a plain broker: it never answers on /ext/register
+    expect(await m.at('AT+IMQTTADDR=h,1883,""')).toBe(OK);
+    const t0 = clock.now();
+    expect(await m.at('AT+IMQTTDYNREG=0,1,"pk","dev","secret"')).toBe(OK);
+    expect(await m.waitFor('+IMQTTDYNREG:-1\r\n', 20_000)).toBe(`${OK}${urc('+IMQTTDYNREG:-1')}`);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(10_000); // the profile's dynregTimeout
+    expect(Object.keys(clientsOf(b))).toEqual([]);
+    expect(await m.at('AT+IMQTTSTATE?')).toBe(reply('+IMQTTSTATE:0'));
+    expect(await m.at('AT+IMQTTDYNREG?')).toBe(reply('+IMQTTDYNREG:0,1,pk,dev,secret'));
   });
 });

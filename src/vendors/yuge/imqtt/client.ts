@@ -441,7 +441,13 @@ export class YugeClient {
       this.urc(line('+IMQTTDYNREG', -1));
       return;
     }
-    this.endRegistration?.({ kind: 'failed', why: `link closed (${loss.reason}) before a reply` });
+    // The platform hangs up right behind its reply, and the core may report the close before the
+    // message that came just ahead of it (it delivers messages one macrotask after arrival): the
+    // failure waits one macrotask so that reply still counts.
+    const end = this.endRegistration;
+    setImmediate(() => {
+      if (this.endRegistration === end) end?.({ kind: 'failed', why: `link closed (${loss.reason}) before a reply` });
+    });
   }
 
   /** The reply's JSON → the triple §2.16 reports for the mode. */
