@@ -313,3 +313,50 @@ describe('the cloud dropping the device (§5.2–§5.4)', () => {
     expect(h.output()).toBe('');
   });
 });
+
+describe('requests that must not stop the module', () => {
+  it('refuses the same subscription sent again before its result, in one write (200), and goes on', async () => {
+    const h = await connected(onClock());
+    h.clear();
+    h.send(`AT+TCMQTTSUB="${TOPIC}",1\rAT+TCMQTTSUB="${TOPIC}",1\r`);
+    expect(await h.waitFor('+TCMQTTSUB:OK\r\n')).toBe(`${OK}${cme(200)}\r\n+TCMQTTSUB:OK\r\n`);
+    expect(await h.at('AT')).toBe(OK);
+    expect(await h.at('AT+TCMQTTSUB?')).toBe(reply(`+TCMQTTSUB:"${TOPIC}",1`));
+  });
+
+  it('refuses the same QoS 1 publish sent again before its result, in one write (200); one message goes out', async () => {
+    const h = await connected(onClock());
+    h.clear();
+    h.send(`AT+TCMQTTPUB="${TOPIC}",1,"once"\rAT+TCMQTTPUB="${TOPIC}",1,"once"\r`);
+    expect(await h.waitFor('+TCMQTTPUB:OK\r\n')).toBe(`${OK}${cme(200)}\r\n+TCMQTTPUB:OK\r\n`);
+    expect(await h.at('AT')).toBe(OK);
+    expect(h.published.filter((p) => p.topic === TOPIC).map((p) => p.payload.toString())).toEqual(['once']);
+  });
+
+  it('refuses publishes and subscriptions while it reconnects (208), answers AT, and is back afterwards', async () => {
+    const h = await connected(onClock());
+    h.clear();
+    h.deviceClient()!.close();
+    await h.waitFor('+TCMQTTRECONNECTING\r\n');
+    for (const line of [`AT+TCMQTTPUB="${TOPIC}",1,"x"`, `AT+TCMQTTPUB="${TOPIC}",0,"x"`, `AT+TCMQTTPUBL="${TOPIC}",0,5`, `AT+TCMQTTSUB="${TOPIC}",0`, `AT+TCMQTTUNSUB="${TOPIC}"`]) {
+      expect(await h.at(line), line).toBe(cme(208));
+    }
+    expect(await h.at('AT')).toBe(OK);
+    expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:0'));
+    await h.waitFor('+TCMQTTRECONNECTED\r\n');
+    expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:1'));
+    expect(h.published.filter((p) => p.topic === TOPIC)).toEqual([]);
+  });
+
+  it('takes command lines sent in data mode (AT+TCMQTTPUBL) as message bytes, then refuses a command before the result (200)', async () => {
+    const h = await connected(onClock());
+    const data = 'AT+TCMQTTDISCONN\rAT\r';
+    expect(await h.at(`AT+TCMQTTPUBL="${TOPIC}",1,${data.length}`)).toBe('\r\nOK\r\n\r\n>\r\n');
+    h.clear();
+    h.send(`${data}AT+TCMQTTPUB="${TOPIC}",0,"x"\r`);
+    expect(await h.waitFor('+TCMQTTPUBL:OK\r\n')).toBe(`${cme(200)}\r\n+TCMQTTPUBL:OK\r\n`);
+    expect(await h.at('AT')).toBe(OK);
+    expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:1'));
+    expect(h.published.filter((p) => p.topic === TOPIC).map((p) => p.payload.toString('latin1'))).toEqual([data]);
+  });
+});
