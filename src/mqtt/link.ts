@@ -47,6 +47,37 @@ export interface RetryPolicyExtras extends RetryPolicy {
   onPubrec?: () => void;
 }
 
+/**
+ * mqtt.js's keepalive timer (setInterval semantics) on our clock, so PINGREQ and the missing-
+ * PINGRESP check run in the same time as everything else the module does (virtual in tests).
+ */
+function intervalTimer(clock: Clock): { set: (cb: () => void, ms: number) => number; clear: (id: number) => void } {
+  const running = new Map<number, TimerHandle>();
+  let next = 1;
+  return {
+    set: (cb, ms) => {
+      const id = next++;
+      const arm = (): void => {
+        running.set(
+          id,
+          clock.setTimeout(() => {
+            if (!running.has(id)) return;
+            arm();
+            cb();
+          }, ms),
+        );
+      };
+      arm();
+      return id;
+    },
+    clear: (id) => {
+      const t = running.get(id);
+      if (t !== undefined) clock.clearTimeout(t);
+      running.delete(id);
+    },
+  };
+}
+
 /** How long `disconnect()` waits for the broker to close after DISCONNECT before destroying. */
 const DISCONNECT_GRACE_MS = 3000;
 
@@ -247,6 +278,7 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
       clean: opts.clean,
       resubscribe: false,
       queueQoSZero: false,
+      timerVariant: intervalTimer(this.clock) as unknown as IClientOptions['timerVariant'],
     };
     if (opts.username !== undefined) options.username = opts.username;
     if (opts.password !== undefined) options.password = opts.password;

@@ -22,23 +22,23 @@ export function duplexPair(): [Duplex, Duplex] {
   let b!: Duplex;
   const make = (peer: () => Duplex): Duplex =>
     new Duplex({
+      // As a TCP socket: when the input ends, the output ends too and the stream closes.
+      allowHalfOpen: false,
       read() {},
       write(chunk: Buffer, _enc, cb) {
         const p = peer();
-        if (!p.destroyed) p.push(chunk);
+        if (!p.destroyed && !p.readableEnded) p.push(chunk);
         cb();
       },
       final(cb) {
-        peer().push(null);
+        const p = peer();
+        if (!p.destroyed) p.push(null);
         cb();
       },
       destroy(err, cb) {
+        // The peer reads what is already on its way, then sees the end of its input (FIN/RST).
         const p = peer();
-        // The peer sees the end of its input, then closes, as a TCP peer does on RST/FIN.
-        if (!p.destroyed) {
-          p.push(null);
-          setImmediate(() => p.destroy());
-        }
+        if (!p.destroyed) p.push(null);
         cb(err);
       },
     });

@@ -167,8 +167,10 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   private link: MqttLink | undefined;
   /** Bumped whenever the current open, attempt, reconnection or link is abandoned. */
   private epoch = 0;
-  /** Inside start() or a reconnection attempt: link closes are the attempt's business. */
+  /** Inside connect(), start() or a reconnection attempt: link closes are the attempt's business. */
   private attempting = false;
+  /** Why the link closed while `attempting` (connect() reports it after the CONNACK's result). */
+  private closedDuring: CloseReason | undefined;
   private lastId = 0;
   /** Packet ids of requests still waiting for their acknowledgement, with their kind. */
   private readonly pending = new Map<number, 'publish' | 'subscribe' | 'unsubscribe'>();
@@ -315,20 +317,36 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     const epoch = this.epoch;
     this.setState('connecting');
     this.holding = true;
-    const r = await this.sendConnect(link, opts);
-    if (epoch !== this.epoch || this.link !== link) {
-      // The link ended meanwhile (its loss was reported) or the session was closed.
+    // A broker that refuses closes right behind its CONNACK, often in the same read: the close
+    // is reported after the CONNACK's result, not instead of it.
+    this.attempting = true;
+    this.closedDuring = undefined;
+    let r: ConnectResult;
+    try {
+      r = await this.sendConnect(link, opts);
+    } finally {
+      this.attempting = false;
+    }
+    const closed = this.closedDuring;
+    this.closedDuring = undefined;
+    if (epoch !== this.epoch) {
       this.releaseHeld(false);
-      return r.kind === 'closed' ? r : { kind: 'abandoned' };
+      return { kind: 'abandoned' };
     }
     if (r.kind === 'accepted') {
       this.connectedNow(r.sessionPresent, opts.clean);
       // Messages that came with the CONNACK go out after the caller has reported it.
       setImmediate(() => this.releaseHeld(this._state === 'connected'));
+      if (closed) this.lostLater(closed, 'connected', epoch);
     } else if (r.kind === 'refused') {
       // The CONNACK arrived and carries the refusal; the broker closes next [MQTT-3.2.2-5].
       this.setState('open');
       this.releaseHeld(false);
+      if (closed) this.lostLater(closed, 'open', epoch);
+    } else if (r.kind === 'closed' || closed) {
+      this.releaseHeld(false);
+      this.lost(closed ?? 'remote-closed', 'connecting');
+      return { kind: 'closed' };
     } else {
       // No CONNACK in time (or an unencodable CONNECT): the CONNECT cannot be retried on this
       // transport, which is given up without a loss report (the caller reports the failure).
@@ -337,6 +355,13 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       this.releaseHeld(false);
     }
     return r;
+  }
+
+  /** Report a loss once the caller has reported the result that came before it. */
+  private lostLater(reason: CloseReason, phase: SessionLoss['phase'], epoch: number): void {
+    setImmediate(() => {
+      if (epoch === this.epoch && !this.link) this.lost(reason, phase);
+    });
   }
 
   private async sendConnect(link: MqttLink, opts: ConnectOptions): Promise<ConnectResult> {
@@ -437,7 +462,10 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   private onLinkClosed(reason: CloseReason): void {
     const phase = this._state === 'connected' ? 'connected' : this._state === 'connecting' ? 'connecting' : 'open';
     this.detach(false);
-    if (this.attempting) return; // the attempt sees the closed link and reports it
+    if (this.attempting) {
+      this.closedDuring = reason; // the attempt sees the closed link and reports it
+      return;
+    }
     this.lost(reason, phase);
   }
 

@@ -66,6 +66,12 @@ export class TestClock implements Clock {
     return this.timers.size;
   }
 
+  /** Virtual time until the next timer is due, or undefined when none is set. */
+  untilNext(): number | undefined {
+    const next = this.earliest();
+    return next ? Math.max(0, next.due - this.t) : undefined;
+  }
+
   /**
    * Move time forward by `ms`, firing every timer that falls due (including ones scheduled by
    * fired timers), letting I/O settle before and after each.

@@ -3,10 +3,11 @@
  * every packet with mqtt-packet and lets the test decide what to answer.
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { generate, parser as mqttParser, type Packet } from 'mqtt-packet';
 
 export interface FakeConn {
-  socket: net.Socket;
+  socket: Duplex;
   send(packet: Packet): void;
 }
 
@@ -26,6 +27,8 @@ export interface FakeBrokerOptions {
 
 export interface FakeBroker {
   port: number;
+  /** Serve one connection over any duplex stream (the in-memory link's broker side). */
+  handle(stream: Duplex): void;
   /** Every packet received, in order, across connections. */
   received: Packet[];
   connections: FakeConn[];
@@ -35,8 +38,9 @@ export interface FakeBroker {
 export async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<FakeBroker> {
   const received: Packet[] = [];
   const connections: FakeConn[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const sockets = new Set<Duplex>();
+  // Any duplex stream: a TCP socket from the listener, or the in-memory link (`handle`).
+  const handle = (socket: Duplex): void => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -85,12 +89,14 @@ export async function startFakeBroker(opts: FakeBrokerOptions = {}): Promise<Fak
           break;
       }
     });
-    socket.on('data', (buf) => parser.parse(buf));
-  });
+    socket.on('data', (buf: Buffer) => parser.parse(buf));
+  };
+  const server = net.createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     port,
+    handle,
     received,
     connections,
     close: () =>

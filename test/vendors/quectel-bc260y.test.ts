@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type BrokerPublish, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
+import { TestClock } from '../../src/util/clock.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 import { startFakeBroker, startSilentServer, type FakeBroker } from '../mqtt/fake-broker.js';
 
@@ -32,9 +33,17 @@ async function fakeBroker(opts: Parameters<typeof startFakeBroker>[0] = {}): Pro
   return f;
 }
 
-/** A BC260Y on a memory port, with AT+CMEE=1 so errors show their codes. */
-async function bc260y(brokerPort?: number, cmee: 0 | 1 = 1): Promise<MemoryModem> {
-  const m = createMemoryModem('quectel-bc260y', { brokerPort });
+/**
+ * A BC260Y on a memory port, with AT+CMEE=1 so errors show their codes. A broker object is
+ * reached in memory and the modem runs on a TestClock (its 30 s timeouts take no wall time); a
+ * port number is reached over TCP in real time.
+ */
+async function bc260y(broker?: number | EmbeddedBroker | FakeBroker, cmee: 0 | 1 = 1): Promise<MemoryModem> {
+  const opts =
+    broker === undefined || typeof broker === 'number'
+      ? { brokerPort: broker }
+      : { broker: 'aedes' in broker ? broker.aedes : broker, clock: new TestClock() };
+  const m = createMemoryModem('quectel-bc260y', opts);
   closers.push(() => m.stop());
   if (cmee) expect(await m.at('AT+CMEE=1')).toBe(OK);
   return m;
@@ -128,7 +137,7 @@ describe('AT+QMTOPEN / AT+QMTCLOSE', () => {
 
   it('reports 2 for an index already in use and 3 with the radio off', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     expect(await m.at('AT+QMTOPEN=0,"other.host",1883')).toBe(OK);
@@ -141,7 +150,7 @@ describe('AT+QMTOPEN / AT+QMTCLOSE', () => {
 
   it('reports result 1 (parameter error) for a host that is no host name', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     expect(await m.at('AT+QMTOPEN=0,"no such host",1883')).toBe(OK);
     await m.waitFor('\r\n+QMTOPEN: 0,1\r\n');
     expect(await m.at('AT+QMTOPEN=0,"",1883')).toBe(OK);
@@ -161,7 +170,7 @@ describe('AT+QMTOPEN / AT+QMTCLOSE', () => {
 
   it('closes an open network with 0 and answers -1 for an index with nothing open', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTOPEN=0,"h",1883');
     await m.waitFor('+QMTOPEN: 0,0');
     expect(await m.at('AT+QMTCLOSE=0')).toBe(OK);
@@ -178,7 +187,7 @@ describe('AT+QMTCONN / AT+QMTDISC', () => {
   it('reports the CONNACK return code of a refused login, then +QMTSTAT 1 as the broker closes', async () => {
     const broker = await embedded();
     broker.setAuthenticator(({ password }) => (password?.toString() === 'right' ? true : 4));
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTOPEN=0,"h",1883');
     await m.waitFor('+QMTOPEN: 0,0');
     expect(await m.at('AT+QMTCONN?')).toBe(reply('+QMTCONN: 0,1'));
@@ -203,7 +212,7 @@ describe('AT+QMTCONN / AT+QMTDISC', () => {
 
   it('sends the password byte for byte (binary data) and UTF-8 client id and user name', async () => {
     const fake = await fakeBroker();
-    const m = await bc260y(fake.port);
+    const m = await bc260y(fake);
     await m.at('AT+QMTOPEN=1,"h",1883');
     await m.waitFor('+QMTOPEN: 1,0');
     expect(await m.at(`AT+QMTCONN=1,"${Buffer.from('设备1').toString('latin1')}","u","p\xff\x00"`)).toBe(OK);
@@ -216,21 +225,23 @@ describe('AT+QMTCONN / AT+QMTDISC', () => {
 
   it('waits <pkttimeout> × (<retry_times> + 1) for CONNACK, then reports 2 and +QMTSTAT 4', async () => {
     const silent = await fakeBroker({ connack: null });
-    const m = await bc260y(silent.port);
+    const m = await bc260y(silent);
     await m.at('AT+QMTCFG="timeout",0,1,1');
     await m.at('AT+QMTOPEN=0,"h",1883');
     await m.waitFor('+QMTOPEN: 0,0');
-    const started = Date.now();
+    // Virtual time: the modem runs on a TestClock.
+    const clock = m.modem.device.clock as TestClock;
+    const started = clock.now();
     await m.at('AT+QMTCONN=0,"dev"');
-    await sleep(1300);
+    await clock.advance(1300);
     expect(m.output()).not.toContain('+QMTCONN: 0,');
     await m.waitFor('\r\n+QMTCONN: 0,2\r\n\r\n+QMTSTAT: 0,4\r\n', 5000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(2000);
   });
 
   it('disconnects with +QMTDISC: <id>,0 and answers -1 for an index with no connection', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     await m.at('AT+QMTDISC=0');
     await m.waitFor('\r\n+QMTDISC: 0,0\r\n');
@@ -248,7 +259,7 @@ describe('AT+QMTCONN / AT+QMTDISC', () => {
       seen.push({ clientId: r.clientId, username: r.username });
       return true;
     });
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="aliauth",0,"pk1","dev1","s3cret"');
     await connected(m, 0, 'cid');
     expect(seen).toEqual([{ clientId: 'cid|securemode=3,signmethod=hmacsha1|', username: 'dev1&pk1' }]);
@@ -259,7 +270,7 @@ describe('AT+QMTSUB / AT+QMTUNS', () => {
   it('lists the granted QoS of every topic, 128 for a refused one', async () => {
     const broker = await embedded();
     broker.aedes.authorizeSubscribe = (_c, sub, cb) => cb(null, sub.topic.startsWith('deny/') ? null : sub);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     expect(await m.at('AT+QMTSUB=0,7,"a/1",1,"deny/x",2,"b/#",2')).toBe(OK);
@@ -270,7 +281,7 @@ describe('AT+QMTSUB / AT+QMTUNS', () => {
 
   it('refuses bad requests with the documented codes and keeps working', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     expect(await m.at('AT+QMTSUB=0,1,"t",0')).toBe(cme(8503));
     expect(await m.at('AT+QMTUNS=0,1,"t"')).toBe(cme(8503));
     await connected(m);
@@ -293,7 +304,7 @@ describe('AT+QMTSUB / AT+QMTUNS', () => {
 
   it('reports retransmissions (timeout_notice): SUB with its count, UNS without (§3.3.7 has no <value>)', async () => {
     const fake = await fakeBroker({ onPacket: (p) => p.cmd === 'subscribe' || p.cmd === 'unsubscribe' });
-    const m = await bc260y(fake.port);
+    const m = await bc260y(fake);
     await m.at('AT+QMTCFG="timeout",0,1,1,1');
     await connected(m);
     m.clear();
@@ -311,7 +322,7 @@ describe('AT+QMTSUB / AT+QMTUNS', () => {
 describe('receiving (+QMTRECV, §5.2)', () => {
   it('shows <payload_len> per showrecvlen and hex per dataformat <recv_format>, switchable while connected', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     await m.at('AT+QMTSUB=0,1,"down/#",1');
     await m.waitFor('+QMTSUB: 0,1,0,1');
@@ -333,7 +344,7 @@ describe('AT+QMTPUB', () => {
   it('publishes in data mode until Ctrl+Z, echoing the input (echomode 1 at power-on)', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     expect(await m.at('AT+QMTPUB=0,0,0,0,"up/a"')).toBe(PROMPT);
@@ -345,7 +356,7 @@ describe('AT+QMTPUB', () => {
 
   it('does not echo data-mode input with echomode 0', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="echomode",0,0');
     await connected(m);
     m.clear();
@@ -358,7 +369,7 @@ describe('AT+QMTPUB', () => {
   it('publishes QoS 1 and 2 with the chosen msgid, fixed-length input and retain', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="echomode",0,0');
     await connected(m);
     expect(await m.at('AT+QMTPUB=0,321,1,0,"up/1",5')).toBe(PROMPT);
@@ -376,7 +387,7 @@ describe('AT+QMTPUB', () => {
   it('publishes the one-line form without data mode, and a zero-length message', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     expect(await m.at('AT+QMTPUB=0,1,1,0,"up/line",11,"hello world"')).toBe(OK);
@@ -396,7 +407,7 @@ describe('AT+QMTPUB', () => {
   it('takes a 1460-byte message on one line with a 256-byte topic (the longest one-line form)', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     const topic = 't'.repeat(256);
     const msg = 'm'.repeat(1460);
@@ -409,7 +420,7 @@ describe('AT+QMTPUB', () => {
   it('cancels with ESC: OK, nothing published, no +QMTPUB', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     await m.at('AT+QMTPUB=0,0,0,0,"up/x"');
@@ -424,7 +435,7 @@ describe('AT+QMTPUB', () => {
   it('sends only the first 1460 bytes of longer data-mode input (§3.3.8 note 2)', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="echomode",0,0');
     await connected(m);
     await m.at('AT+QMTPUB=0,0,0,0,"up/big"');
@@ -439,7 +450,7 @@ describe('AT+QMTPUB', () => {
   it('decodes hex input with dataformat <send_format> 1 and refuses what is not hex (8505)', async () => {
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="dataformat",0,1,0');
     await connected(m);
     expect(await m.at('AT+QMTPUB=0,0,0,0,"up/hex",6,"00FF1a"')).toBe(OK);
@@ -470,7 +481,7 @@ describe('AT+QMTPUB', () => {
 
   it.each(invalid)('%s → +CME ERROR: %i (%s), then AT works', async (line, code) => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     expect(await m.at(line)).toBe(cme(code));
     expect(await m.at('AT')).toBe(OK);
@@ -488,7 +499,7 @@ describe('AT+QMTPUB', () => {
     broker.aedes.authorizePublish = (_client, _packet, cb) => {
       held.push(() => cb(null));
     };
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await m.at('AT+QMTCFG="echomode",0,0');
     await connected(m);
     expect(await m.at('AT+QMTPUB=0,1,1,0,"w",1,"x"')).toBe(OK);
@@ -506,7 +517,7 @@ describe('AT+QMTPUB', () => {
 
   it('reports retransmissions with their count, then failure and +QMTSTAT: 0,6', async () => {
     const fake = await fakeBroker({ onPacket: (p) => p.cmd === 'publish' });
-    const m = await bc260y(fake.port);
+    const m = await bc260y(fake);
     await m.at('AT+QMTCFG="timeout",0,1,2,1');
     await connected(m);
     m.clear();
@@ -521,7 +532,7 @@ describe('AT+QMTPUB', () => {
     expect(loadProfile('quectel-bc260y').settings['quectel-qmt-bc260y']).toMatchObject({ dataIdleTimeoutMs: 60_000 });
     const broker = await embedded();
     const seen = published(broker);
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     // The profile's 60 s (note 3), shortened for this modem only.
     (m.modem.profile.settings['quectel-qmt-bc260y'] as { dataIdleTimeoutMs: number }).dataIdleTimeoutMs = 300;
     await connected(m);
@@ -538,7 +549,7 @@ describe('AT+QMTPUB', () => {
 
   it('refuses input the connection lost while it was typed (8503)', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     await m.at('AT+QMTPUB=0,0,0,0,"t"');
     const clients = (broker.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
@@ -553,7 +564,7 @@ describe('AT+QMTPUB', () => {
 describe('link state (+QMTSTAT, §5.1)', () => {
   it('ends open links with +QMTSTAT: <id>,7 when the network goes (AT+CFUN=0)', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m, 0);
     await connected(m, 4, 'dev4');
     m.clear();
@@ -565,7 +576,7 @@ describe('link state (+QMTSTAT, §5.1)', () => {
 
   it('reports +QMTSTAT: 0,1 when the broker closes the connection', async () => {
     const broker = await embedded();
-    const m = await bc260y(broker.port);
+    const m = await bc260y(broker);
     await connected(m);
     m.clear();
     const clients = (broker.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
@@ -576,7 +587,7 @@ describe('link state (+QMTSTAT, §5.1)', () => {
 
   it('reports a keepalive timeout as +QMTSTAT: 0,2 with no +QMTPING (the EC200’s URC)', async () => {
     const fake = await fakeBroker({ answerPings: false });
-    const m = await bc260y(fake.port);
+    const m = await bc260y(fake);
     await m.at('AT+QMTCFG="keepalive",0,1');
     await connected(m);
     m.clear();
@@ -593,5 +604,21 @@ describe('a silent server', () => {
     await m.at('AT+QMTOPEN=0,"h",1883');
     await m.waitFor('\r\n+QMTOPEN: 0,0\r\n');
     expect(await m.at('AT+QMTOPEN?')).toBe(reply('+QMTOPEN: 0,"h",1883'));
+  });
+});
+
+describe('requests that reuse a msgID still in flight', () => {
+  it('refuses a pipelined second AT+QMTSUB/AT+QMTUNS with the same msgID with 8507 and carries on', async () => {
+    const broker = await embedded();
+    const held: (() => void)[] = [];
+    broker.aedes.authorizeSubscribe = (_c, sub, cb) => held.push(() => cb(null, sub));
+    const m = await bc260y(broker);
+    await connected(m);
+    m.clear();
+    m.send('AT+QMTSUB=0,1,"a",1\rAT+QMTSUB=0,1,"b",1\rAT+QMTUNS=0,1,"a"\r');
+    await m.waitFor(`${OK}${cme(8507)}${cme(8507)}`);
+    for (const release of held.splice(0)) release();
+    await m.waitFor('\r\n+QMTSUB: 0,1,0,1\r\n');
+    expect(await m.at('AT')).toBe(OK);
   });
 });

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import { TestClock } from '../../src/util/clock.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 
 let broker: EmbeddedBroker | undefined;
@@ -20,7 +21,8 @@ afterEach(async () => {
 
 async function setup(): Promise<MemoryModem> {
   broker = await startEmbeddedBroker({ port: 0 });
-  m = createMemoryModem('quectel-ec200', { brokerPort: broker.port });
+  // In memory, on a clock the test drives: timeouts and retransmissions take no wall time.
+  m = createMemoryModem('quectel-ec200', { broker: broker.aedes, clock: new TestClock() });
   return m;
 }
 
@@ -315,5 +317,56 @@ describe('retained messages', () => {
       await modem.at(`AT+QMTUNS=0,${round + 100},"cfg/#"`);
       await modem.waitFor(`+QMTUNS: 0,${round + 100},0`);
     }
+  });
+});
+
+describe('requests that reuse a msgid still in flight (issue: one firmware bug must not stop the process)', () => {
+  /** Hold every SUBSCRIBE/PUBLISH at the broker until the test lets it go. */
+  function holdAcks(b: EmbeddedBroker): (() => void)[] {
+    const held: (() => void)[] = [];
+    b.aedes.authorizeSubscribe = (_c, sub, cb) => held.push(() => cb(null, sub));
+    b.aedes.authorizePublish = (_c, _p, cb) => held.push(() => cb(null));
+    return held;
+  }
+
+  it('refuses a pipelined second AT+QMTSUB with the same msgid with ERROR, then reports the first', async () => {
+    const modem = await setup();
+    const held = holdAcks(broker!);
+    await connected(modem);
+    modem.clear();
+    modem.send('AT+QMTSUB=0,1,"a",1\rAT+QMTSUB=0,1,"b",1\r');
+    await modem.waitFor('\r\nOK\r\n\r\nERROR\r\n');
+    for (const release of held.splice(0)) release();
+    await modem.waitFor('\r\n+QMTSUB: 0,1,0,1\r\n');
+    expect(await modem.at('AT')).toBe('\r\nOK\r\n');
+    expect(modem.output()).not.toContain('+QMTSUB: 0,1,2');
+  });
+
+  it('refuses AT+QMTUNS and AT+QMTPUBEX with a msgid any request still holds, and the session goes on', async () => {
+    const modem = await setup();
+    const held = holdAcks(broker!);
+    await connected(modem);
+    modem.clear();
+    expect(await modem.at('AT+QMTSUB=0,7,"a",1')).toBe('\r\nOK\r\n');
+    expect(await modem.at('AT+QMTUNS=0,7,"a"')).toBe('\r\nERROR\r\n');
+    expect(await modem.at('AT+QMTPUBEX=0,7,1,0,"t",1')).toBe('\r\nERROR\r\n');
+    for (const release of held.splice(0)) release();
+    await modem.waitFor('\r\n+QMTSUB: 0,7,0,1\r\n');
+    expect(await modem.at('AT+QMTUNS=0,7,"a"')).toBe('\r\nOK\r\n');
+    await modem.waitFor('\r\n+QMTUNS: 0,7,0\r\n');
+    expect(await modem.at('AT')).toBe('\r\nOK\r\n');
+  });
+
+  it('answers every command of a pipelined burst in order while requests are in flight', async () => {
+    const modem = await setup();
+    const held = holdAcks(broker!);
+    await connected(modem);
+    modem.clear();
+    modem.send('AT+QMTSUB=0,2,"a",1\rAT+QMTSUB=0,2,"a",1\rAT\rAT+QMTUNS=0,2,"a"\rAT+QMTSUB=0,3,"b",0\r');
+    await modem.waitFor('\r\nOK\r\n\r\nERROR\r\n\r\nOK\r\n\r\nERROR\r\n\r\nOK\r\n');
+    for (const release of held.splice(0)) release();
+    await modem.waitFor('\r\n+QMTSUB: 0,3,0,0\r\n');
+    await modem.waitFor('\r\n+QMTSUB: 0,2,0,1\r\n');
+    expect(await modem.at('AT+QMTCONN?')).toBe('\r\n+QMTCONN: 0,3\r\n\r\nOK\r\n');
   });
 });

@@ -10,7 +10,7 @@
  */
 import type { CommandSet, Device } from '../../../modem/device.js';
 import { qsclkCommand } from '../basic/qsclk.js';
-import { QmtClient, QMTSTAT } from '../qmt/client.js';
+import { QmtClient } from '../qmt/client.js';
 import { bc260yDialect, readBc260yData, type Bc260yContext } from './data.js';
 import { qmtcfgCommand } from './qmtcfg.js';
 import { qmtcloseCommand } from './qmtclose.js';
@@ -31,7 +31,7 @@ export function quectelQmtBc260yCommandSet(device: Device): CommandSet {
 
   // Losing the network ends every link with "链路不工作或者服务器不可用" (§5.1 table 4, code 7).
   device.network.on('down', () => {
-    for (const c of clients) if (c.state !== 'idle') c.drop(QMTSTAT.linkDown);
+    for (const c of clients) c.networkLost();
   });
 
   // AT+QSCLK as in the Quectel basics; §6.1 opens with `AT+QSCCLK=0` (a slip of the manual, the

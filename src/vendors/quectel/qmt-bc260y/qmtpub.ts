@@ -82,8 +82,8 @@ export function qmtpubCommand(q: Bc260yContext): CommandDef {
 
           const client = q.client(idx as number);
           if (client.state !== 'connected') return failWith(q, 'linkError', `client ${client.idx} is ${client.state}, not connected`);
-          if (client.inflight.size >= d.publishWindow) return failWith(q, 'exceedsBuffer', 'previous publish still waits for its result (note 1)');
-          if (qos !== 0 && client.inflight.has(msgid)) return failWith(q, 'invalidParameter', `msgid ${msgid} is still in flight`);
+          if (client.publishesInFlight >= d.publishWindow) return failWith(q, 'exceedsBuffer', 'previous publish still waits for its result (note 1)');
+          if (qos !== 0 && client.idInFlight(msgid)) return failWith(q, 'invalidParameter', `msgid ${msgid} is still in flight`);
 
           // 非数据模式下发布定长消息: the message is the last argument.
           if (msg !== undefined) {

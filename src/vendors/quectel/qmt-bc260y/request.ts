@@ -40,5 +40,9 @@ export function decodeTopicRequest(q: Bc260yContext, args: readonly RawArg[], wi
   }
   const client = q.client(head.values[0] as number);
   if (client.state !== 'connected') return { cause: 'linkError', reason: `client ${client.idx} is ${client.state}, not connected` };
-  return { client, msgid: head.values[1] as number, topics };
+  const msgid = head.values[1] as number;
+  // An id still in flight would be a second packet with the same identifier [MQTT-2.3.1-2]:
+  // refused like AT+QMTPUB's (<msgID> invalid, §4 8507).
+  if (client.idInFlight(msgid)) return bad(`msgID ${msgid} is still in flight`);
+  return { client, msgid, topics };
 }

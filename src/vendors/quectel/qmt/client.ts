@@ -3,21 +3,24 @@
  * URCs the EC200 manual documents for each outcome (§3.3.2–§3.3.9, §4).
  *
  * State (AT+QMTCONN? <state>, §3.3.4): idle → opening → open (1 "initializing") →
- * connecting (2) → connected (3) → disconnecting (4) → idle.
+ * connecting (2) → connected (3) → disconnecting (4) → idle. The lifecycle itself (transport,
+ * CONNECT, packet ids in flight, retransmission, loss) is the session core's (src/mqtt/session.ts);
+ * this file maps its results and events to the manual's result codes and URCs.
  *
  * Other modules of the family (BC260Y) share this state machine; the few URC shapes and
  * timeouts that differ come from a {@link QmtDialect} (EC200's by default).
  */
 import type { Logger } from 'pino';
 import type { Device } from '../../../modem/device.js';
-import { LinkOpenError, type CloseReason, type IncomingMessage, type MqttLink, type RetryPolicy } from '../../../mqtt/types.js';
+import { MqttSession, type ConnectResult, type RequestResult, type SessionLoss } from '../../../mqtt/session.js';
+import type { IncomingMessage, RetryPolicy } from '../../../mqtt/types.js';
 import type { QmtClientConfig } from './client-config.js';
 import type { QmtProfileData } from './context.js';
 import { EC200_DIALECT, type QmtDialect } from './dialect.js';
 import { platformCredentials } from './platform-auth.js';
 import { formatRecv, formatRecvNotice } from './recv-format.js';
 
-export type QmtState = 'idle' | 'opening' | 'open' | 'connecting' | 'connected' | 'disconnecting' | 'closing';
+export type QmtState = 'idle' | 'opening' | 'open' | 'connecting' | 'connected' | 'disconnecting';
 
 /** +QMTSTAT <err_code> (§4.1, table 4). */
 export const QMTSTAT = {
@@ -42,18 +45,17 @@ export interface StoredMessage {
 
 export class QmtClient {
   config: QmtClientConfig;
-  state: QmtState = 'idle';
   /** Host and port as the firmware gave them (AT+QMTOPEN? reports them verbatim). */
   host = '';
   port = 0;
-  private link?: MqttLink;
-  /** msgids of QoS > 0 publishes (AT+QMTPUBEX / AT+QMTPUB) awaiting their acknowledgement. */
-  readonly inflight = new Set<number>();
+  readonly session: MqttSession;
   /** recv/mode 1 buffer: index = <recv_id>. */
   readonly slots: (StoredMessage | undefined)[];
   /** Messages waiting for a free slot (never dropped: the module stops reading instead). */
   private readonly backlog: StoredMessage[] = [];
   private readonly log: Logger;
+  /** The state when the network went away (onLost runs inside networkLost()). */
+  private lostWhile: QmtState | undefined;
 
   constructor(
     readonly idx: number,
@@ -64,6 +66,23 @@ export class QmtClient {
     this.config = dialect.defaults();
     this.slots = new Array<StoredMessage | undefined>(data.recvSlots).fill(undefined);
     this.log = device.log.child({ component: 'qmt', client: idx });
+    // <msgid> is the firmware's (§3.3.6–§3.3.8): the core refuses one still in flight.
+    this.session = new MqttSession({
+      name: `qmt${idx}`,
+      links: device.links,
+      clock: device.clock,
+      log: device.log,
+      dataReady: () => device.network.dataReady,
+      ids: { source: 'caller' },
+      onFault: (err, where) => device.fault(err, where),
+    });
+    this.session.on('message', (m) => this.deliver(m));
+    this.session.on('lost', (loss) => this.onLost(loss));
+  }
+
+  get state(): QmtState {
+    const s = this.session.state;
+    return s === 'reconnecting' ? 'connecting' : s;
   }
 
   /** "MQTT 连接已创建": QMTCFG set forms are refused from CONNECT on (§3.3.1). */
@@ -87,10 +106,14 @@ export class QmtClient {
     }
   }
 
-  private setState(next: QmtState): void {
-    if (next === this.state) return;
-    this.log.debug({ from: this.state, to: next }, 'state');
-    this.state = next;
+  /** Whether <msgid> is still waiting for its acknowledgement (any request kind). */
+  idInFlight(msgid: number): boolean {
+    return this.session.inFlight(msgid);
+  }
+
+  /** QoS > 0 publishes waiting for their acknowledgement (the sliding window, §3.3.8 note 1). */
+  get publishesInFlight(): number {
+    return this.session.inflightIds('publish').length;
   }
 
   private urc(line: string | Buffer, delayName?: string): void {
@@ -108,6 +131,11 @@ export class QmtClient {
     };
   }
 
+  /** Run a step of the core and report what it resolves to; the core never rejects. */
+  private follow<T>(p: Promise<T>, report: (r: T) => void): void {
+    p.then(report).catch((err: unknown) => this.device.fault(err, `qmt${this.idx}`));
+  }
+
   /** AT+QMTOPEN (§3.3.2): the caller has answered OK; the result follows as a URC. */
   open(host: string, port: number): void {
     if (this.state !== 'idle') {
@@ -120,49 +148,35 @@ export class QmtClient {
     }
     this.host = host;
     this.port = port;
-    this.setState('opening');
-    const links = this.device.links;
-    const target = links.resolve({ host, port, tls: this.config.ssl.enabled });
-    const started = performance.now();
-    links
-      .open({ target, timeoutMs: this.device.timing.limit('openTimeout', 75_000) })
-      .then((link) => {
-        if (this.state !== 'opening') {
-          link.destroy();
+    const timeoutMs = this.device.timing.limit('openTimeout', 75_000);
+    this.follow(this.session.open({ host, port, tls: this.config.ssl.enabled }, timeoutMs), (r) => {
+      switch (r.kind) {
+        case 'opened':
+          this.urc(`+QMTOPEN: ${this.idx},${QMTOPEN.ok}`, 'open');
+          return;
+        case 'failed': {
+          const code = r.reason === 'dns' ? QMTOPEN.dnsFailed : r.reason === 'network-down' ? QMTOPEN.networkDown : QMTOPEN.failed;
+          this.urc(`+QMTOPEN: ${this.idx},${code}`, 'open');
           return;
         }
-        this.link = link;
-        link.on('message', (m) => this.onMessage(m));
-        link.once('close', (reason) => this.onLinkClose(link, reason));
-        this.setState('open');
-        this.log.info({ host, port, target: `${target.host}:${target.port}`, ms: Math.round(performance.now() - started) }, 'network opened');
-        this.urc(`+QMTOPEN: ${this.idx},${QMTOPEN.ok}`, 'open');
-      })
-      .catch((err: unknown) => {
-        if (this.state !== 'opening') return;
-        this.setState('idle');
-        const reason = err instanceof LinkOpenError ? err.reason : 'error';
-        this.log.info({ host, port, reason, err: (err as Error).message }, 'network open failed');
-        const code = reason === 'dns' ? QMTOPEN.dnsFailed : reason === 'network-down' ? QMTOPEN.networkDown : QMTOPEN.failed;
-        this.urc(`+QMTOPEN: ${this.idx},${code}`, 'open');
-      });
+        case 'busy':
+          this.urc(`+QMTOPEN: ${this.idx},${QMTOPEN.occupied}`);
+          return;
+        case 'abandoned':
+          // AT+QMTCLOSE or a reset overtook it (their own URCs say so), or the network went
+          // down meanwhile (reported by onLost).
+          return;
+      }
+    });
   }
 
   /** AT+QMTCLOSE (§3.3.3). */
   close(): void {
-    const link = this.link;
-    if (!link) {
-      // Closing an index that is still opening abandons the open and succeeds; an idle index
-      // answers the dialect's result (EC200: 0, BC260Y: -1).
-      const result = this.state === 'idle' ? this.dialect.closeIdleResult : 0;
-      this.setState('idle');
-      this.urc(`+QMTCLOSE: ${this.idx},${result}`, 'close');
-      return;
-    }
-    this.setState('closing');
-    this.detach();
-    link.destroy();
-    this.urc(`+QMTCLOSE: ${this.idx},0`, 'close');
+    // Closing an index that is still opening abandons the open and succeeds; an idle index
+    // answers the dialect's result (EC200: 0, BC260Y: -1).
+    const result = this.state === 'idle' ? this.dialect.closeIdleResult : 0;
+    this.session.close();
+    this.urc(`+QMTCLOSE: ${this.idx},${result}`, 'close');
   }
 
   /**
@@ -170,8 +184,6 @@ export class QmtClient {
    * password may be given as bytes: MQTT passwords are binary data [MQTT-3.1.3.5].
    */
   connect(clientId: string, username: string | undefined, password: string | Buffer | undefined): void {
-    const link = this.link;
-    if (!link) return;
     const cfg = this.config;
     let creds: { clientId: string; username?: string; password?: string | Buffer } = { clientId, username, password };
     if (username === undefined) {
@@ -180,113 +192,89 @@ export class QmtClient {
     }
     const will = cfg.will.enabled ? cfg.will : cfg.willex.enabled ? cfg.willex : undefined;
     const tries = this.dialect.connectTimeout === 'pkt-timeout-times-tries' ? cfg.timeout.retryTimes + 1 : 1;
-    this.setState('connecting');
-    link
-      .connect({
-        clientId: creds.clientId,
-        username: creds.username,
-        password: creds.password,
-        protocolVersion: cfg.version,
-        keepalive: cfg.keepalive,
-        clean: cfg.cleanSession,
-        will: will && { topic: will.topic, payload: will.message, qos: will.qos, retain: will.retain },
-        timeoutMs: cfg.timeout.pktTimeout * 1000 * tries,
-      })
-      .then((outcome) => {
-        if (this.link !== link) return;
-        switch (outcome.kind) {
-          case 'accepted':
-            this.setState('connected');
-            this.urc(`+QMTCONN: ${this.idx},0,0`, 'connack');
-            return;
-          case 'refused':
-            // The CONNACK arrived (result 0) and carries the refusal (§3.3.4 <ret_code>); the
-            // broker then closes the socket [MQTT-3.2.2-5], which ends the link below.
-            this.setState('open');
-            this.urc(`+QMTCONN: ${this.idx},0,${outcome.returnCode}`, 'connack');
-            return;
-          case 'timeout':
-            this.urc(`+QMTCONN: ${this.idx},2`, 'connack');
-            this.drop(QMTSTAT.connackFailed);
-            return;
-          case 'closed':
-            // The socket went away before CONNACK: the close handler reports it.
-            return;
-        }
-      })
-      .catch((err: unknown) => {
-        this.log.warn({ err }, 'connect failed');
-        this.urc(`+QMTCONN: ${this.idx},2`, 'connack');
-        this.drop(QMTSTAT.connectSendFailed);
-      });
+    const connecting = this.session.connect({
+      clientId: creds.clientId,
+      username: creds.username,
+      password: creds.password,
+      protocolVersion: cfg.version,
+      keepalive: cfg.keepalive,
+      clean: cfg.cleanSession,
+      will: will && { topic: will.topic, payload: will.message, qos: will.qos, retain: will.retain },
+      timeoutMs: cfg.timeout.pktTimeout * 1000 * tries,
+    });
+    this.follow(connecting, (r: ConnectResult) => {
+      switch (r.kind) {
+        case 'accepted':
+          this.urc(`+QMTCONN: ${this.idx},0,0`, 'connack');
+          return;
+        case 'refused':
+          // The CONNACK arrived (result 0) and carries the refusal (§3.3.4 <ret_code>); the
+          // broker then closes the socket [MQTT-3.2.2-5], which ends the link (+QMTSTAT 1).
+          this.urc(`+QMTCONN: ${this.idx},0,${r.returnCode}`, 'connack');
+          return;
+        case 'timeout':
+          this.urc(`+QMTCONN: ${this.idx},2`, 'connack');
+          this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.connackFailed}`);
+          return;
+        case 'error':
+          this.urc(`+QMTCONN: ${this.idx},2`, 'connack');
+          this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.connectSendFailed}`);
+          return;
+        case 'closed':
+        case 'abandoned':
+        case 'busy':
+          // The socket went away before CONNACK (onLost reports it), or a close overtook it.
+          return;
+      }
+    });
   }
 
   /** AT+QMTDISC (§3.3.5): DISCONNECT, then the network closes too. */
   disconnect(): void {
-    const link = this.link;
-    if (!link) {
+    if (this.state === 'idle' || this.state === 'opening') {
       this.urc(`+QMTDISC: ${this.idx},-1`, 'close');
       return;
     }
-    this.setState('disconnecting');
-    this.detach();
-    link
-      .disconnect()
-      .catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'))
-      .finally(() => this.urc(`+QMTDISC: ${this.idx},0`, 'close'));
+    this.follow(this.session.disconnect(), () => this.urc(`+QMTDISC: ${this.idx},0`, 'close'));
   }
 
   /** AT+QMTSUB (§3.3.6). */
   subscribe(msgid: number, topics: { topic: string; qos: 0 | 1 | 2 }[]): void {
-    const link = this.link!;
-    link
-      .subscribe(msgid, topics, this.retryPolicy((n) => this.urc(`+QMTSUB: ${this.idx},${msgid},1,${n}`)))
-      .then((r) => {
-        if (r.kind === 'ok') this.urc(`+QMTSUB: ${this.idx},${msgid},0,${r.value.join(',')}`, 'ack');
-        else this.failRequest(`+QMTSUB: ${this.idx},${msgid},2`, r.kind);
-      });
+    const retry = this.retryPolicy((n) => this.urc(`+QMTSUB: ${this.idx},${msgid},1,${n}`));
+    this.follow(this.session.subscribe(topics, { id: msgid, retry }), (r) => {
+      if (r.kind === 'ok') this.urc(`+QMTSUB: ${this.idx},${msgid},0,${r.value.join(',')}`, 'ack');
+      else this.failRequest(`+QMTSUB: ${this.idx},${msgid},2`, r);
+    });
   }
 
   /** AT+QMTUNS (§3.3.7). */
   unsubscribe(msgid: number, topics: string[]): void {
-    const link = this.link!;
-    link
-      .unsubscribe(
-        msgid,
-        topics,
-        this.retryPolicy((n) => this.urc(`+QMTUNS: ${this.idx},${msgid},1${this.dialect.unsubscribeRetransmitCount ? `,${n}` : ''}`)),
-      )
-      .then((r) => {
-        if (r.kind === 'ok') this.urc(`+QMTUNS: ${this.idx},${msgid},0`, 'ack');
-        else this.failRequest(`+QMTUNS: ${this.idx},${msgid},2`, r.kind);
-      });
+    const count = this.dialect.unsubscribeRetransmitCount;
+    const retry = this.retryPolicy((n) => this.urc(`+QMTUNS: ${this.idx},${msgid},1${count ? `,${n}` : ''}`));
+    this.follow(this.session.unsubscribe(topics, { id: msgid, retry }), (r) => {
+      if (r.kind === 'ok') this.urc(`+QMTUNS: ${this.idx},${msgid},0`, 'ack');
+      else this.failRequest(`+QMTUNS: ${this.idx},${msgid},2`, r);
+    });
   }
 
   /** AT+QMTPUBEX (EC200) / AT+QMTPUB (BC260Y) after its payload (§3.3.8). */
   publish(msgid: number, qos: 0 | 1 | 2, retain: boolean, topic: string, payload: Buffer): void {
-    const link = this.link!;
     const name = this.dialect.publishUrc;
-    if (qos > 0) this.inflight.add(msgid);
-    link
-      .publish(msgid, topic, payload, { qos, retain }, this.retryPolicy((n) => this.urc(`${name}: ${this.idx},${msgid},1,${n}`)))
-      .then(
-        (r) => {
-          this.inflight.delete(msgid);
-          if (r.kind === 'ok') this.urc(`${name}: ${this.idx},${msgid},0`, 'ack');
-          else this.failRequest(`${name}: ${this.idx},${msgid},2`, r.kind);
-        },
-        (err: unknown) => {
-          this.inflight.delete(msgid);
-          this.log.warn({ err }, 'publish failed');
-          this.urc(`${name}: ${this.idx},${msgid},2`);
-        },
-      );
+    const retry = this.retryPolicy((n) => this.urc(`${name}: ${this.idx},${msgid},1,${n}`));
+    this.follow(this.session.publish(topic, payload, { id: msgid, qos, retain, retry }), (r) => {
+      if (r.kind === 'ok') this.urc(`${name}: ${this.idx},${msgid},0`, 'ack');
+      else this.failRequest(`${name}: ${this.idx},${msgid},2`, r);
+    });
   }
 
-  /** All retransmissions used: report the failure; the module then gives up the link (§4.1 code 6). */
-  private failRequest(line: string, kind: 'timeout' | 'closed'): void {
+  /**
+   * <result> 2 "failed to send the packet" (§3.3.6–§3.3.8). After all retransmissions the module
+   * gives up the link too (§4.1 code 6); a link that closed first is reported by its own +QMTSTAT.
+   */
+  private failRequest(line: string, r: Exclude<RequestResult<unknown>, { kind: 'ok' }>): void {
+    if (r.kind === 'rejected') this.log.info({ reason: r.reason }, 'request refused by the session');
     this.urc(line);
-    if (kind === 'timeout') this.drop(QMTSTAT.sendFailed);
+    if (r.kind === 'timeout') this.drop(QMTSTAT.sendFailed);
   }
 
   /** Whether messages wait in the recv/mode 1 buffer (AT+QMTRECV? <store_status>). */
@@ -306,13 +294,6 @@ export class QmtClient {
     }
     this.refillSlots();
     return lines;
-  }
-
-  private onMessage(m: IncomingMessage): void {
-    // A PUBLISH that arrives in the same TCP read as the SUBACK before it (a retained message)
-    // is parsed before the SUBACK's result is handled; the module reports +QMTSUB first, so the
-    // message waits one turn of the event loop.
-    setImmediate(() => this.deliver(m));
   }
 
   private deliver(m: IncomingMessage): void {
@@ -335,17 +316,23 @@ export class QmtClient {
     }
   }
 
-  private onLinkClose(link: MqttLink, reason: CloseReason): void {
-    if (this.link !== link) return;
-    const wasConnecting = this.state === 'connecting';
-    this.detach();
-    this.log.info({ reason }, 'link closed');
-    if (wasConnecting) {
+  /** The link ended without the firmware asking: +QMTSTAT with the cause (§4.1 table 4). */
+  private onLost(loss: SessionLoss): void {
+    if (loss.reason === 'network-down') {
+      // "link not working" (§4.1 code 7); an open still in progress fails as a network error.
+      if (this.lostWhile === 'opening') {
+        this.urc(`+QMTOPEN: ${this.idx},${QMTOPEN.networkDown}`, 'open');
+        return;
+      }
+      this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.linkDown}`);
+      return;
+    }
+    if (loss.phase === 'connecting') {
       this.urc(`+QMTCONN: ${this.idx},2`);
       this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.connackFailed}`);
       return;
     }
-    if (reason === 'ping-timeout') {
+    if (loss.reason === 'ping-timeout') {
       if (this.dialect.pingUrc) this.urc(`+QMTPING: ${this.idx},1`);
       this.urc(`+QMTSTAT: ${this.idx},${QMTSTAT.pingTimeout}`);
       return;
@@ -355,18 +342,19 @@ export class QmtClient {
 
   /** The module ends the link itself and reports why (+QMTSTAT). */
   drop(code: number): void {
-    const link = this.link;
-    if (!link) return;
-    this.detach();
-    link.destroy();
+    if (this.state === 'idle') return;
+    this.session.close();
     this.urc(`+QMTSTAT: ${this.idx},${code}`);
   }
 
-  /** Forget the link (its close event no longer reports anything) and go idle. */
-  private detach(): void {
-    this.link = undefined;
-    this.inflight.clear();
-    this.setState('idle');
+  /** The data network went away (AT+CFUN=0, deregistration): see onLost. */
+  networkLost(): void {
+    this.lostWhile = this.state;
+    try {
+      this.session.networkLost();
+    } finally {
+      this.lostWhile = undefined;
+    }
   }
 
   /** Power-on settings (ATZ / AT&F do not touch QMT settings on the real module; reboot does). */
@@ -376,9 +364,7 @@ export class QmtClient {
 
   /** Reboot / dispose: the link is gone without any URC (the module is restarting). */
   destroy(): void {
-    const link = this.link;
-    this.detach();
-    link?.destroy();
+    this.session.destroy();
     this.slots.fill(undefined);
     this.backlog.length = 0;
   }
@@ -389,9 +375,10 @@ export class QmtClient {
       state: this.state,
       host: this.host || undefined,
       port: this.port || undefined,
-      inflight: [...this.inflight],
+      inflight: this.session.inflightIds(),
       stored: this.storeStatus(),
       backlog: this.backlog.length,
+      session: this.session.inspect(),
     };
   }
 }

@@ -25,7 +25,7 @@ export function quectelQmtEc200CommandSet(device: Device): CommandSet {
 
   // Losing the network ends every link with "link not working" (§4.1 code 7).
   device.network.on('down', () => {
-    for (const c of clients) if (c.state !== 'idle') c.drop(7);
+    for (const c of clients) c.networkLost();
   });
 
   return {

@@ -32,8 +32,8 @@ export function qmtpubexCommand(q: QmtContext): CommandDef {
           const id = msgid as number;
           if (client.state !== 'connected') return fail(`client ${client.idx} is ${client.state}, not connected`);
           if ((qos === 0) !== (id === 0)) return fail('<msgid> must be 0 exactly when <qos> is 0');
-          if (qos !== 0 && client.inflight.has(id)) return fail(`msgid ${id} is still in flight`);
-          if (client.inflight.size >= q.data.publishWindow) return fail('sliding window full');
+          if (qos !== 0 && client.idInFlight(id)) return fail(`msgid ${id} is still in flight`);
+          if (client.publishesInFlight >= q.data.publishWindow) return fail('sliding window full');
           const edit = client.config.editTimeout;
           return {
             type: 'prompt',

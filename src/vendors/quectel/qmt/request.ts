@@ -13,5 +13,9 @@ export function decodeConnectedRequest(
   if (!head.ok) return head.problem;
   const client = q.client(head.values[0] as number);
   if (client.state !== 'connected') return `client ${client.idx} is ${client.state}, not connected`;
-  return { client, msgid: head.values[1] as number, rest: args.slice(2) };
+  const msgid = head.values[1] as number;
+  // A second request with an id still in flight would break [MQTT-2.3.1-2]; the module refuses
+  // the command (as AT+QMTPUBEX does, §3.3.8) instead of sending it.
+  if (client.idInFlight(msgid)) return `msgid ${msgid} is still in flight`;
+  return { client, msgid, rest: args.slice(2) };
 }
