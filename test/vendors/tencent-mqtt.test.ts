@@ -65,7 +65,7 @@ describe('AT+TCMQTTCONN (§3.1) against the virtual cloud', () => {
   });
 
   it('reports the defaults before any connection (keepalive 240, clean session 1)', async () => {
-    const h = await cloud();
+    const h = await cloud(onClock());
     expect(await h.at('AT+TCMQTTCONN?')).toBe(reply('+TCMQTTCONN:1,5000,240,1,1'));
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:0'));
   });
@@ -112,7 +112,7 @@ describe('AT+TCMQTTCONN (§3.1) against the virtual cloud', () => {
   });
 
   it('refuses a <tlsmode> that does not fit the device information, bad ranges, and no device information', async () => {
-    const h = await cloud();
+    const h = await cloud(onClock());
     expect(await h.at('AT+TCMQTTCONN=1,5000,240,1,1')).toBe(cme(208));
     await h.exchange('AT+TCDEVINFOSET=0,"CTQS08Y5LG","device1","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET:OK'));
     for (const line of [
@@ -136,7 +136,7 @@ describe('AT+TCMQTTCONN (§3.1) against the virtual cloud', () => {
   });
 
   it('refuses to connect without a network (208)', async () => {
-    const h = await cloud();
+    const h = await cloud(onClock());
     await h.exchange(DEVINFO, okThen('+TCDEVINFOSET:OK'));
     await h.exchange('AT+TCREGNET=1,0', okThen('+TCREGNET:1,NET_CLOSE'));
     expect(await h.at('AT+TCMQTTCONN=1,5000,240,1,1')).toBe(cme(208));
