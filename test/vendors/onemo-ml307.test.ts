@@ -12,10 +12,8 @@ import { Modem } from '../../src/modem/modem.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { LinkOpenError, type LinkOpener } from '../../src/mqtt/types.js';
-import { TestClock } from '../../src/util/clock.js';
 import { startFakeBroker, startSilentServer, type FakeBroker } from '../mqtt/fake-broker.js';
-import { filteringBroker, type FilteringBroker } from '../helpers/filtering-broker.js';
+import { virtualModem, type VirtualModem } from '../helpers/virtual-modem.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 
 const OK = '\r\nOK\r\n';
@@ -45,48 +43,12 @@ async function setup(): Promise<MemoryModem> {
   return modem(b.port);
 }
 
-interface VirtualModem {
-  m: MemoryModem;
-  /** What the modem sent to the broker (dropped packets included). */
-  f: FilteringBroker;
-  clock: TestClock;
-  /** Make the broker unreachable (opens refused) and drop every connection it holds. */
-  goAway(): void;
-  /** Drop every connection the broker holds (it stays reachable). */
-  dropClients(): void;
-}
-
-/**
- * A modem on the in-memory link to the embedded broker, on a TestClock, with the profile's real
- * timings: retransmission and reconnection waits run as the manual gives them, in virtual time.
- */
+/** A modem on the in-memory broker link and a TestClock (the manual's real waits, virtual time). */
 async function virtual(drop?: (p: Packet) => boolean): Promise<VirtualModem> {
-  broker = await startEmbeddedBroker({ port: 0 });
-  const b = broker;
-  cleanups.push(() => b.close());
-  const f = filteringBroker(b.aedes, drop);
-  const clock = new TestClock();
-  let gone = false;
-  const wrapLinks = (links: LinkOpener): LinkOpener => ({
-    resolve: links.resolve,
-    open: (o) => (gone ? Promise.reject(new LinkOpenError('refused', 'broker gone')) : links.open(o)),
-  });
-  const m = createMemoryModem('onemo-ml307', { broker: f, clock, timing: 'real', wrapLinks });
-  modems.push(m);
-  const dropClients = () => {
-    const clients = (b.aedes as unknown as { clients: Record<string, { close(): void }> }).clients;
-    for (const c of Object.values(clients)) c.close();
-  };
-  return {
-    m,
-    f,
-    clock,
-    dropClients,
-    goAway: () => {
-      gone = true;
-      dropClients();
-    },
-  };
+  const v = await virtualModem('onemo-ml307', drop);
+  broker = v.broker;
+  modems.push(v);
+  return v;
 }
 
 async function fake(opts: Parameters<typeof startFakeBroker>[0] = {}): Promise<FakeBroker> {

@@ -5,7 +5,9 @@
  *   AT+MQTTCONN=<connect_id>,<host>[,<port>[,<clientID>,<user>,<passwd>]]
  *                  → OK, then +MQTTURC: "conn",<connect_id>,<conn_state>
  * <port> defaults to 1883; <host> ≤ 128, <clientID> ≤ 128, <user> ≤ 128, <passwd> ≤ 256 bytes.
- * "同一个<connect_id>重复连接将返回错误": connected → 604, connecting/reconnecting → 603.
+ * "同一个<connect_id>重复连接将返回错误": connected → 604, connecting/reconnecting → 603. Sent
+ * while the DISCONNECT of AT+MQTTDISC is still on its way (a driver pipelining DISC and CONN):
+ * 607 (状态错误), as AT+MQTTDISC answers in that state; the next AT+MQTTCONN after "conn",<id>,2 works.
  * The connection goes to the configured broker whatever host is named (the name is kept).
  *
  * Where the manual is silent:
@@ -41,6 +43,7 @@ export function mqttconnCommand(q: OneMoContext): CommandDef {
         ([id, host, port, clientId, user, passwd]) => {
           const client = q.client(id as number);
           if (client.state === 'connected') return fail(MQTT_ERR.alreadyConnected, `client ${client.id} is already connected`);
+          if (client.state === 'disconnecting') return fail(MQTT_ERR.state, `client ${client.id} is still disconnecting`);
           if (client.active) return fail(MQTT_ERR.connecting, `client ${client.id} is ${client.state}`);
           if (!q.device.network.dataReady) return fail(MQTT_ERR.network, 'no data network');
           client.connect({
