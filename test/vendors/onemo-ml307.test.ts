@@ -1,7 +1,8 @@
 /**
- * The OneMO MQTT set of the onemo-ml307 profile against real brokers (embedded Aedes, and a
- * scriptable raw broker for lost acknowledgements): replies and URCs for their real causes
- * (manual §3.2–§3.9, §5).
+ * The OneMO MQTT set of the onemo-ml307 profile against real brokers (embedded Aedes over TCP, a
+ * scriptable raw broker for CONNECT details): replies and URCs for their real causes (manual
+ * §3.2–§3.9, §5). Retransmission, reconnection and network loss run on the in-memory broker link
+ * and a TestClock (test/helpers/virtual-modem.ts) with the manual's real waits in virtual time.
  */
 import net from 'node:net';
 import type { Packet } from 'mqtt-packet';
@@ -9,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type BrokerPublish, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
+import { COMMAND_SETS } from '../../src/vendors/registry.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -110,6 +112,7 @@ function modemWith(brokerPort: number, data: Record<string, unknown>): MemoryMod
     port,
     log,
     links: brokerLinkOpener({ plain: { host: '127.0.0.1', port: brokerPort } }, log),
+    commandSets: COMMAND_SETS,
     timing: 'fast',
     bootUrcs: false,
   });
