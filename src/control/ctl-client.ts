@@ -4,7 +4,9 @@
  */
 import http from 'node:http';
 import type { ControlEvent } from './controller.js';
-import { connectWebSocket, WebSocketHandshakeError, type WebSocketConnection } from './websocket.js';
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { connectWebSocket, messageText, WebSocketHandshakeError } from './websocket.js';
 
 export class ControlApiError extends Error {
   constructor(
@@ -238,12 +240,12 @@ export class ControlClient {
    * Open the event stream (all modems, or one). `onEvent` gets every event; the returned
    * connection's `close` event says when the stream ended.
    */
-  async events(opts: { modem?: string | number | 'all'; types?: ControlEvent['type'][] }, onEvent: (e: ControlEvent) => void): Promise<WebSocketConnection> {
+  async events(opts: { modem?: string | number | 'all'; types?: ControlEvent['type'][] }, onEvent: (e: ControlEvent) => void): Promise<EventStream> {
     const q = new URLSearchParams();
     if (opts.modem !== undefined && opts.modem !== 'all') q.set('modem', String(opts.modem));
     if (opts.types && opts.types.length > 0) q.set('types', opts.types.join(','));
     const wsUrl = `${this.url.replace(/^http/, 'ws')}/v1/events${q.size ? `?${q}` : ''}`;
-    let ws: WebSocketConnection;
+    let ws: WebSocket;
     try {
       ws = await connectWebSocket(wsUrl, { headers: { Authorization: `Bearer ${this.token}` }, timeoutMs: this.timeoutMs });
     } catch (err) {
@@ -259,15 +261,37 @@ export class ControlClient {
       const e = err as Error & { code?: string };
       throw new ControlApiError('unreachable', `cannot reach the control API at ${this.url} (${e.code ?? e.message}); is \`vmodem start --control-port\` running?`);
     }
-    ws.on('message', (text) => {
+    ws.on('message', (data) => {
       let e: ControlEvent;
       try {
-        e = JSON.parse(text) as ControlEvent;
+        e = JSON.parse(messageText(data)) as ControlEvent;
       } catch {
         return; // a frame that is not an event
       }
       onEvent(e);
     });
-    return ws;
+    return new EventStream(ws);
+  }
+}
+
+/** An open event stream: `close` fires once with the close code and reason. */
+export class EventStream extends EventEmitter<{ close: [code: number, reason: string] }> {
+  constructor(readonly socket: WebSocket) {
+    super();
+    socket.once('close', (code, reason) => this.emit('close', code, reason.toString('utf8')));
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Start the closing handshake. */
+  close(code = 1000, reason = ''): void {
+    this.socket.close(code, reason);
+  }
+
+  /** Drop the connection without a closing handshake. */
+  terminate(): void {
+    this.socket.terminate();
   }
 }

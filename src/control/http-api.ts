@@ -1,20 +1,24 @@
 /**
  * The HTTP + WebSocket control API (`vmodem start --control-port <n>`): one JSON endpoint per
- * ModemController operation, and a WebSocket stream of ControlEvents. Bound to 127.0.0.1 only;
- * every request carries the token (`Authorization: Bearer <token>`, or `?token=` for the
- * WebSocket). Errors are `{ "error": { "code", "message" } }` with a stable code. Endpoints are
- * documented in src/control/API.md.
+ * ModemController operation, and a WebSocket stream of ControlEvents (the `ws` package). Bound to
+ * 127.0.0.1 only; every request carries the token (`Authorization: Bearer <token>`; the
+ * WebSocket also takes `?token=` or the subprotocol `token.<token>`, since browsers cannot set
+ * headers there). The WebSocket refuses other origins and hosts: a page on another site must not
+ * read the stream (the HTTP side is protected the same way by its header-only token). Errors are
+ * `{ "error": { "code", "message" } }` with a stable code. Endpoints are documented in
+ * src/control/API.md.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { silentLogger } from '../util/logger.js';
 import type { AckFault } from './broker-faults.js';
 import { ControlError, type ControlEvent, type DevicePublish, type ModemController, type Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
-import { acceptWebSocket, rejectUpgrade, type WebSocketConnection } from './websocket.js';
+import { EVENTS_PROTOCOL, MAX_BUFFERED, MAX_FROM_CLIENT, rejectUpgrade, TOKEN_PROTOCOL_PREFIX } from './websocket.js';
 
 export const CONTROL_HOST = '127.0.0.1';
 /** Largest request body accepted (a publish payload travels in it, base64 or hex). */
@@ -577,19 +581,69 @@ function methodNotAllowed(method: string, allowed: string[]): ApiError {
 const ENDPOINTS = [
   'GET /v1',
   'GET /v1/modems',
-  'GET /v1/events (WebSocket; ?modem=<ref>&types=serial,urc,mqtt,state&token=<token>)',
+  'GET /v1/events (WebSocket, subprotocol vmodem.v1; ?modem=<ref>&types=serial,urc,mqtt,state; token as Authorization, ?token= or subprotocol token.<token>)',
   ...MODEM_ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} /v1/modems/{ref}${r.path ? `/${r.path}` : ''}`)),
 ];
 
 const EVENT_TYPES = ['serial', 'urc', 'mqtt', 'state'] as const;
+
+/** What an accepted event-stream handshake asked for. */
+interface StreamRequest {
+  modems: readonly ControlledModem[];
+  types?: Set<string>;
+}
+
+/** The `token.<t>` subprotocol's token, if the client offered one. */
+function protocolToken(req: IncomingMessage): string | undefined {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const t = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  return t === undefined ? undefined : t.slice(TOKEN_PROTOCOL_PREFIX.length);
+}
+
+/**
+ * Whether a WebSocket handshake comes from this server's own origin. Host must name the server
+ * as 127.0.0.1 or localhost with its port (a page that rebinds its DNS name to 127.0.0.1 sends
+ * its own name). Origin, which browsers always send, must be the same http://127.0.0.1:<port>
+ * or http://localhost:<port>; clients that are not browsers send none.
+ */
+function sameOrigin(req: IncomingMessage, port: number): ApiError | undefined {
+  const local = (hostPort: string) => hostPort === `127.0.0.1:${port}` || hostPort === `localhost:${port}`;
+  const host = String(req.headers.host ?? '').toLowerCase();
+  if (!local(host)) {
+    return new ApiError(403, 'forbidden-host', `Host "${host}" is not this control API; connect to 127.0.0.1:${port} or localhost:${port}`);
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(origin);
+  } catch {
+    u = undefined;
+  }
+  if (!u || u.protocol !== 'http:' || !local(u.host.toLowerCase())) {
+    return new ApiError(403, 'forbidden-origin', `Origin "${origin}" may not open the event stream; only pages of http://127.0.0.1:${port} or http://localhost:${port} may`);
+  }
+  return undefined;
+}
+
+/** The HTTP status a malformed handshake gets (ws names the problem in its message). */
+function handshakeStatus(message: string): { status: number; headers: Record<string, string> } {
+  if (/method/i.test(message)) return { status: 405, headers: { Allow: 'GET' } };
+  if (/Sec-WebSocket-Version/i.test(message)) return { status: 426, headers: { 'Sec-WebSocket-Version': '13' } };
+  return { status: 400, headers: {} };
+}
 
 /** Start the control API on 127.0.0.1:<port> for these modems. */
 export async function startControlServer(target: ControlTarget, opts: ControlServerOptions): Promise<ControlServer> {
   const log = (opts.log ?? silentLogger()).child({ component: 'control' });
   const token = opts.token ?? generateToken();
   if (!validToken(token)) throw new ApiError(400, 'bad-token', 'the control token must be 8–256 characters of A–Z a–z 0–9 . _ ~ + / = -');
-  const streams = new Set<WebSocketConnection>();
+  const streams = new Set<WebSocket>();
 
+  /** Known once listening; the WebSocket's Host/Origin check compares against it. */
+  let port = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     let url: URL;
@@ -637,20 +691,52 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // Checks run in verifyClient, before the handshake is answered: a refused client gets an
+  // HTTP error with the usual JSON body instead of a WebSocket.
+  const accepted = new WeakMap<IncomingMessage, StreamRequest>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: MAX_FROM_CLIENT,
+    handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+    verifyClient: ({ req }, done) => {
+      try {
+        accepted.set(req, checkUpgrade(req));
+        done(true);
+      } catch (err) {
+        const e = toApiError(err);
+        done(false, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }), {
+          ...e.headers,
+          'Content-Type': 'application/json; charset=utf-8',
+        });
+      }
+    },
+  });
+  wss.on('wsClientError', (err, socket) => {
+    const { status, headers } = handshakeStatus(err.message);
+    rejectUpgrade(socket, status, { code: 'bad-request', message: `not a WebSocket handshake this server speaks (RFC 6455, version 13): ${err.message}` }, headers);
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    try {
-      upgrade(req, socket, head);
-    } catch (err) {
-      const e = toApiError(err);
-      rejectUpgrade(socket, e.status, { code: e.code, message: e.message }, e.headers);
-    }
+    wss.handleUpgrade(req, socket, head, (ws, r) => {
+      const sub = accepted.get(r);
+      if (sub) openStream(ws, sub);
+      else ws.terminate();
+    });
   });
 
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  const checkUpgrade = (req: IncomingMessage): StreamRequest => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const given = bearer(req) ?? url.searchParams.get('token') ?? undefined;
-    if (!tokenMatches(given, token)) throw new ApiError(401, 'unauthorized', 'missing or wrong token: add ?token=<token> or "Authorization: Bearer <token>"');
+    const fromElsewhere = sameOrigin(req, port);
+    if (fromElsewhere) throw fromElsewhere;
+    const given = bearer(req) ?? url.searchParams.get('token') ?? protocolToken(req);
+    if (!tokenMatches(given, token)) {
+      throw new ApiError(401, 'unauthorized', 'missing or wrong token: send "Authorization: Bearer <token>", add ?token=<token>, or offer the subprotocols vmodem.v1 and token.<token>');
+    }
+    if (protocolToken(req) !== undefined && !String(req.headers['sec-websocket-protocol']).split(',').some((p) => p.trim() === EVENTS_PROTOCOL)) {
+      throw bad(`offer the subprotocol ${EVENTS_PROTOCOL} along with token.<token> (only ${EVENTS_PROTOCOL} is selected)`);
+    }
     const r = resolvePath(target, url.pathname);
     if (r.top !== 'events') throw new ApiError(404, 'not-found', `no WebSocket at ${url.pathname}; the event stream is GET /v1/events`);
     const ref = url.searchParams.get('modem');
@@ -662,11 +748,20 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
       const unknown = [...types].filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (unknown.length > 0) throw bad(`unknown event type ${unknown.join(', ')}; types are ${EVENT_TYPES.join(', ')}`);
     }
-    const ws = acceptWebSocket(req, socket, head);
-    if (!ws) return;
+    return types ? { modems, types } : { modems };
+  };
+
+  const openStream = (ws: WebSocket, { modems, types }: StreamRequest): void => {
     streams.add(ws);
+    // Errors end in 'close' (1006); the stream is one-way, so messages from the client are ignored.
+    ws.on('error', () => {});
     const listener = (e: ControlEvent) => {
       if (types && !types.has(e.type)) return;
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_BUFFERED) {
+        ws.close(1008, 'reader too slow: events were piling up');
+        return;
+      }
       ws.send(JSON.stringify(e));
     };
     // Watching starts with the handshake answer: whatever happens after the client sees the
@@ -694,7 +789,7 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     });
   });
   server.on('error', (err) => log.error({ err }, 'control server error'));
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const url = `http://${CONTROL_HOST}:${port}`;
   log.info({ url }, 'control API listening');
 
@@ -705,9 +800,20 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     token,
     close: () =>
       (closing ??= (async () => {
-        for (const ws of streams) {
-          ws.shutdown(1001, 'vmodem is stopping');
-        }
+        // Close frames first; peers that do not answer within a second are cut off.
+        const closed = [...streams].map(
+          (ws) =>
+            new Promise<void>((r) => {
+              ws.once('close', () => r());
+              ws.close(1001, 'vmodem is stopping');
+              setTimeout(() => {
+                ws.terminate();
+                r();
+              }, 1000).unref();
+            }),
+        );
+        await Promise.all(closed);
+        wss.close();
         const done = new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
         await done;

@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ControlEvent } from '../../src/control/controller.js';
-import { ControlApiError, ControlClient } from '../../src/control/ctl-client.js';
-import { connectWebSocket, WebSocketHandshakeError, type WebSocketConnection } from '../../src/control/websocket.js';
+import { ControlApiError, ControlClient, type EventStream } from '../../src/control/ctl-client.js';
+import { connectWebSocket, WebSocketHandshakeError } from '../../src/control/websocket.js';
 import { startFirmware } from '../helpers/firmware.js';
-import { onCleanup, openAndConnect, reply, useE2eCleanup } from '../e2e/harness.js';
+import { onCleanup, openAndConnect, reply, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { expectUrc, startControlled } from './helpers.js';
 
 useE2eCleanup();
@@ -38,7 +38,7 @@ function collector() {
   };
 }
 
-function closeAfter(ws: WebSocketConnection) {
+function closeAfter(ws: EventStream | { terminate(): void }) {
   onCleanup(() => ws.terminate());
 }
 
@@ -112,7 +112,7 @@ describe('control API: event stream (WebSocket)', () => {
     // ?token= works for clients that cannot set headers (browsers).
     const ws = await connectWebSocket(`${url.replace('http', 'ws')}/v1/events?token=${token}`);
     closeAfter(ws);
-    expect(ws.open).toBe(true);
+    expect(ws.readyState).toBe(ws.OPEN);
     const err = await connectWebSocket(`${url.replace('http', 'ws')}/v1/events?token=nope`).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WebSocketHandshakeError);
     expect((err as WebSocketHandshakeError).status).toBe(401);
