@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type BrokerPublish, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import type { YugeProfileData } from '../../src/vendors/yuge/imqtt/context.js';
+import { TestClock } from '../../src/util/clock.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
 
 const OK = '\r\nOK\r\n';
@@ -40,6 +41,24 @@ async function session(): Promise<{ m: MemoryModem; b: EmbeddedBroker }> {
   expect(await m.at('AT+IMQTTCONN')).toBe(OK);
   await m.waitFor('+IMQTTCONN:0\r\n');
   return { m, b };
+}
+
+/**
+ * A modem on the in-memory link to a fresh embedded broker, on a TestClock with the profile's real
+ * timings (waits run in virtual time), connected as client id "bad-input" unless told not to.
+ */
+async function virtualSession(connect = true): Promise<{ m: MemoryModem; b: EmbeddedBroker; clock: TestClock }> {
+  const b = await startEmbeddedBroker({ port: 0 });
+  brokers.push(b);
+  const clock = new TestClock();
+  const m = createMemoryModem('yuge-clm920', { broker: b.aedes, clock, timing: 'real' });
+  modems.push(m);
+  expect(await m.at('AT+IMQTTADDR=h,1883,"bad-input"')).toBe(OK);
+  if (connect) {
+    expect(await m.at('AT+IMQTTCONN')).toBe(OK);
+    await m.waitFor('+IMQTTCONN:0\r\n');
+  }
+  return { m, b, clock };
 }
 
 /** Every line answers ERROR, and `read` (when given) still answers `before` afterwards. */
@@ -303,15 +322,16 @@ describe('limits and failures inside an established session', () => {
   });
 
   it('AT+IMQTTPUBEX gives up with ERROR when the host stops sending, publishes nothing, and reads commands again', async () => {
-    const { m, b } = await session();
-    data(m).dataIdleTimeoutMs = 100;
+    const { m, b, clock } = await virtualSession();
     const seen: BrokerPublish[] = [];
     b.onPublish((p) => seen.push(p));
     m.clear();
     m.send('AT+IMQTTPUBEX=a/b,1,0,10\r');
     await m.waitFor(/\r\n>$/);
     m.send('12345');
-    expect(await m.waitFor('ERROR\r\n', 2000)).toBe(`\r\n>${ERROR}`);
+    const t0 = clock.now();
+    expect(await m.waitFor('ERROR\r\n', data(m).dataIdleTimeoutMs + 1000)).toBe(`\r\n>${ERROR}`);
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(data(m).dataIdleTimeoutMs);
     expect(await m.at('AT')).toBe(OK);
     expect(seen).toEqual([]);
     expect(await m.at('AT+IMQTTPUB=a/b,0,ok')).toBe(OK);
@@ -319,17 +339,68 @@ describe('limits and failures inside an established session', () => {
   });
 
   it('AT+IMQTTPUBEX answers ERROR when the connection is lost while the host is sending', async () => {
-    const { m, b } = await session();
+    const { m, b, clock } = await virtualSession();
     m.clear();
     m.send('AT+IMQTTPUBEX=a/b,1,0,4\r');
     await m.waitFor(/\r\n>$/);
     clientsOf(b)['bad-input']!.close();
     const state = () => (m.modem.inspect()['yuge-imqtt'] as { state: string }).state;
-    for (let i = 0; i < 100 && state() !== 'idle'; i++) await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(0); // the close crosses the in-memory link
     expect(state()).toBe('idle');
     m.send('data');
     // The URC waits until the data-mode exchange has its final result.
     expect(await m.waitFor('+IMQTTCONN:-1\r\n')).toBe(`\r\n>${ERROR}\r\n+IMQTTCONN:-1\r\n`);
     expect(await m.at('AT+IMQTTSTATE?')).toBe(reply('+IMQTTSTATE:0'));
+  });
+});
+
+describe('requests that must not stop the process', () => {
+  it('answers requests pipelined in one write before the previous result in order: ERROR while the connection is still being made, OK once it is up', async () => {
+    const { m } = await virtualSession(false);
+    m.clear();
+    m.send('AT+IMQTTCONN\rAT+IMQTTCONN\rAT+IMQTTSUB=a/b,1\rAT+IMQTTPUB=a/b,1,x\rAT+IMQTTPUBIN=a/b,0,41\rAT+IMQTTPUBEX=a/b,0,0,1\rAT+IMQTTUNSUB=a/b\rAT+IMQTTDYNREG=0,1,pk,dn,ps\rAT\r');
+    expect(await m.waitFor('+IMQTTCONN:0\r\n')).toBe(`${OK}${ERROR.repeat(7)}${OK}\r\n+IMQTTCONN:0\r\n`);
+    expect(m.output()).not.toContain('>');
+    m.clear();
+    m.send('AT+IMQTTSUB=a/b,1\rAT+IMQTTPUB=a/b,1,x\rAT+IMQTTUNSUB=a/b\rAT+IMQTTPUB=a/b,0,y\rAT+IMQTTCONN\r');
+    const out = await m.waitFor(/(\+IMQTT(SUB|UNSUB|PUB):\d+,-?\d\r\n[\s\S]*){4}$/);
+    expect(out.startsWith(OK.repeat(5))).toBe(true);
+    for (const result of ['+IMQTTSUB:2,1', '+IMQTTPUB:3,0', '+IMQTTUNSUB:4,0', '+IMQTTPUB:5,0', '+IMQTTCONN:1']) expect(out).toContain(`\r\n${result}\r\n`);
+    expect(await m.at('AT')).toBe(OK);
+    expect(await m.at('AT+IMQTTSTATE?')).toBe(reply('+IMQTTSTATE:2'));
+  });
+
+  it('answers ERROR to every publish form while a registration runs and after the connection is lost, without a prompt; AT answers OK afterwards', async () => {
+    const { m, b } = await virtualSession();
+    clientsOf(b)['bad-input']!.close();
+    await m.waitFor('+IMQTTCONN:-1\r\n');
+    const requests = ['AT+IMQTTPUB=a/b,1,x', 'AT+IMQTTPUBIN=a/b,1,41', 'AT+IMQTTPUBEX=a/b,1,0,1', 'AT+IMQTTSUB=a/b,1', 'AT+IMQTTUNSUB=a/b'];
+    await allError(m, requests);
+    // A registration (no reply comes from a plain broker) is no connection either.
+    expect(await m.at('AT+IMQTTDYNREG=0,1,pk,dn,ps')).toBe(OK);
+    expect(await m.at('AT+IMQTTSTATE?')).toBe(reply('+IMQTTSTATE:0'));
+    await allError(m, [...requests, 'AT+IMQTTCONN', 'AT+IMQTTDYNREG=0,1,pk,dn,ps']);
+    expect(m.output()).not.toContain('>');
+    await m.waitFor('+IMQTTDYNREG:-1\r\n', 20_000);
+    expect(await m.at('AT')).toBe(OK);
+    expect(await m.at('AT+IMQTTCONN')).toBe(OK);
+    await m.waitFor('+IMQTTCONN:0\r\n');
+    expect(await m.at('AT+IMQTTPUB=a/b,1,x')).toBe(OK);
+    await m.waitFor('+IMQTTPUB:2,0\r\n');
+  });
+
+  it('takes command lines sent in AT+IMQTTPUBEX data mode as payload bytes and runs none of them', async () => {
+    const { m, b } = await virtualSession();
+    const seen: BrokerPublish[] = [];
+    b.onPublish((p) => seen.push(p));
+    const lines = 'AT+IMQTTDISCONN\rAT+CFUN=0\rAT\r';
+    m.clear();
+    m.send(`AT+IMQTTPUBEX=a/b,1,0,${lines.length}\r`);
+    await m.waitFor(/\r\n>$/);
+    m.send(lines);
+    expect(await m.waitFor('+IMQTTPUBEX:2,0\r\n')).toBe(`\r\n>${OK}\r\n+IMQTTPUBEX:2,0\r\n`);
+    expect(seen.map((p) => p.payload.toString('latin1'))).toEqual([lines]);
+    expect(await m.at('AT')).toBe(OK);
+    expect(await m.at('AT+IMQTTSTATE?')).toBe(reply('+IMQTTSTATE:2'));
   });
 });
