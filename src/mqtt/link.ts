@@ -15,7 +15,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { MqttClient, type IClientOptions } from 'mqtt';
-import { generate, type Packet, type IPublishPacket } from 'mqtt-packet';
+import { generate, writeToStream, type Packet, type IPublishPacket } from 'mqtt-packet';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
@@ -77,6 +77,11 @@ function intervalTimer(clock: Clock): { set: (cb: () => void, ms: number) => num
     },
   };
 }
+
+// mqtt-packet fills a 65,536-entry table of 2-byte buffers the first time it writes a number
+// (packet id, keepalive) — inside the first AT+QMTCONN, whose OK it held back by 35 ms to 1 s.
+// Allocating two bytes per packet costs nothing measurable, so the table is never built.
+writeToStream.cacheNumbers = false;
 
 /** How long `disconnect()` waits for the broker to close after DISCONNECT before destroying. */
 const DISCONNECT_GRACE_MS = 3000;
@@ -279,6 +284,8 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
       resubscribe: false,
       queueQoSZero: false,
       timerVariant: intervalTimer(this.clock) as unknown as IClientOptions['timerVariant'],
+      // See writeToStream.cacheNumbers above (mqtt.js would otherwise turn the table back on).
+      writeCache: false,
     };
     if (opts.username !== undefined) options.username = opts.username;
     if (opts.password !== undefined) options.password = opts.password;

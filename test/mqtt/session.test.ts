@@ -2,6 +2,7 @@
  * The session core on the in-memory broker link and a clock the test drives: packet-id rules,
  * in-flight refusal, retransmission in virtual time, loss, reconnection, message ordering.
  */
+import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { memoryLinkOpener } from '../../src/mqtt/memory-link.js';
@@ -160,7 +161,7 @@ describe('loss and reconnection', () => {
     const r = rig(
       {
         ...fake,
-        handle: (s) => {
+        handle: (s: Duplex) => {
           if (accept) fake.handle(s);
           else s.destroy();
         },
@@ -190,7 +191,7 @@ describe('loss and reconnection', () => {
     cleanups.push(() => fake.close());
     let accept = true;
     const r = rig(
-      { ...fake, handle: (s) => (accept ? fake.handle(s) : s.destroy()) },
+      { ...fake, handle: (s: Duplex) => (accept ? fake.handle(s) : s.destroy()) },
       { source: 'counter', qos0TakesId: false },
       { reconnect: () => (n) => (n <= 3 ? 1000 : undefined) },
     );
