@@ -702,18 +702,30 @@ describe('connection state URCs', () => {
   });
 
   it('shows PINGRESP results with "pingresp" 1 only', async () => {
-    const f = await fake();
-    const m = modem(f.port);
+    const { m, f, clock } = await virtual();
+    expect(await m.at('AT+MQTTCFG="pingreq",0,60')).toBe(OK);
     await connect(m);
-    const conn = f.connections[0]!;
     m.clear();
-    conn.send({ cmd: 'pingresp' });
-    await new Promise((r) => setTimeout(r, 100));
+    // One PINGREQ after 60 s; had its PINGRESP not arrived, the link would end at 90 s.
+    await clock.advance(100_000);
+    expect(f.received.filter((p) => p.cmd === 'pingreq')).toHaveLength(1);
     expect(m.output()).toBe('');
+    expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 2'));
     expect(await m.at('AT+MQTTCFG="pingresp",0,1')).toBe(OK);
     m.clear();
-    conn.send({ cmd: 'pingresp' });
-    await m.waitFor('\r\n+MQTTURC: "pingresp",0,0\r\n');
+    await m.waitFor('\r\n+MQTTURC: "pingresp",0,0\r\n', 61_000);
+  });
+
+  it('reports a missing PINGRESP as "pingresp",<id>,1 and "conn",<id>,5', async () => {
+    const { m } = await virtual((p) => p.cmd === 'pingreq');
+    for (const line of ['AT+MQTTCFG="pingreq",0,60', 'AT+MQTTCFG="pingresp",0,1', 'AT+MQTTCFG="reconn",0,0']) {
+      expect(await m.at(line), line).toBe(OK);
+    }
+    await connect(m);
+    m.clear();
+    await m.waitFor('"conn",0,5\r\n', 200_000);
+    expect(m.output()).toBe(urc('+MQTTURC: "pingresp",0,1') + urc('+MQTTURC: "conn",0,5'));
+    expect(await m.at('AT+MQTTSTATE=0')).toBe(reply('+MQTTSTATE: 3'));
   });
 
   it('disconnects with OK then "conn",<id>,2; 602 when not connected', async () => {
