@@ -12,9 +12,10 @@ import { ensureTlsMaterial } from '../../src/broker/tls-material.js';
 import type { DeviceRegistry } from '../../src/cloud/registry.js';
 import { parseRegistry } from '../../src/cloud/registry-file.js';
 import { startVirtualCloud, type RunningCloud } from '../../src/cloud/virtual-cloud.js';
-import { memoryLinkOpener } from '../../src/mqtt/memory-link.js';
+import { memoryLinkOpener, type StreamBroker } from '../../src/mqtt/memory-link.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
+import { COMMAND_SETS } from '../../src/vendors/registry.js';
 import { directoryFlashStore } from '../../src/modem/module-flash.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
@@ -55,6 +56,8 @@ export interface HarnessOptions {
    * without a handshake, so certificate sign-in needs the real link).
    */
   memory?: boolean;
+  /** With `memory`: what the link reaches instead of the broker itself (a packet filter). */
+  via?: (broker: StreamBroker) => StreamBroker;
   /** Reuse a running broker (and cloud) instead of starting one. */
   reuse?: { broker: EmbeddedBroker; cloud?: RunningCloud; stateDir: string };
 }
@@ -126,7 +129,7 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
   }
   const log = silentLogger();
   const links = opts.memory
-    ? memoryLinkOpener(broker.aedes, { log })
+    ? memoryLinkOpener(opts.via ? opts.via(broker.aedes) : broker.aedes, { log })
     : brokerLinkOpener(
         {
           plain: { host: broker.host, port: broker.port },
@@ -138,7 +141,7 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
   opts.tweak?.(profile);
   const port = new MemoryPort();
   const clock = opts.clock;
-  const modem = new Modem({ profile, port, log, links, timing: opts.timing ?? 'fast', bootUrcs: false, ...(clock ? { clock } : {}) });
+  const modem = new Modem({ profile, port, log, links, commandSets: COMMAND_SETS, timing: opts.timing ?? 'fast', bootUrcs: false, ...(clock ? { clock } : {}) });
   modem.engine.settings.echo = false;
   const flashDir = opts.flashDir ?? path.join(stateDir, 'flash', modem.device.imei);
   modem.device.flash = directoryFlashStore(flashDir);

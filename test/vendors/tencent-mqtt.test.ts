@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRegistry } from '../../src/cloud/registry-file.js';
+import type { StreamBroker } from '../../src/mqtt/memory-link.js';
 import { TestClock } from '../../src/util/clock.js';
+import { filteringBroker, type FilteringBroker } from '../helpers/filtering-broker.js';
 import { cme, OK, okThen, reply, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud');
@@ -358,5 +360,38 @@ describe('requests that must not stop the module', () => {
     expect(await h.at('AT')).toBe(OK);
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:1'));
     expect(h.published.filter((p) => p.topic === TOPIC).map((p) => p.payload.toString('latin1'))).toEqual([data]);
+  });
+});
+
+describe('<cmdtimeout> (§3.1) bounds every wait, without retransmission', () => {
+  it('fails the connection with -111 when no CONNACK comes within <cmdtimeout>', async () => {
+    const clock = new TestClock();
+    const filter = (b: StreamBroker) => filteringBroker(b, (p) => p.cmd === 'connect');
+    const h = await cloud({ ...onClock(), clock, via: filter });
+    await h.exchange('AT+TCDEVINFOSET=0,"CTQS08Y5LG","device1","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET:OK'));
+    const since = clock.now();
+    expect(await h.exchange('AT+TCMQTTCONN=0,2000,240,1,1', okThen('+TCMQTTCONN:FAIL,-111'), 10_000)).toBe(okThen('+TCMQTTCONN:FAIL,-111'));
+    expect(clock.now() - since).toBeGreaterThanOrEqual(2000);
+    expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:0'));
+    expect(await h.at('AT')).toBe(OK);
+  });
+
+  it('fails a subscription and a QoS 1 publish with 202 at the end of <cmdtimeout>, each sent once', async () => {
+    const clock = new TestClock();
+    let fb: FilteringBroker | undefined;
+    const filter = (b: StreamBroker) => (fb = filteringBroker(b, (p) => p.cmd === 'subscribe' || (p.cmd === 'publish' && p.qos === 1)));
+    const h = await connected({ ...onClock(), clock, via: filter }, 'AT+TCMQTTCONN=1,3000,240,1,1');
+    for (const [line, result] of [
+      [`AT+TCMQTTSUB="${TOPIC}",1`, '+TCMQTTSUB:FAIL,202'],
+      [`AT+TCMQTTPUB="${TOPIC}",1,"x"`, '+TCMQTTPUB:FAIL,202'],
+    ] as const) {
+      const since = clock.now();
+      expect(await h.exchange(line, okThen(result), 10_000), line).toBe(okThen(result));
+      expect(clock.now() - since, line).toBeGreaterThanOrEqual(3000);
+    }
+    expect(fb!.received.filter((p) => p.cmd === 'subscribe')).toHaveLength(1);
+    expect(fb!.received.filter((p) => p.cmd === 'publish')).toHaveLength(1);
+    expect(await h.at('AT+TCMQTTSUB?')).toBe(OK);
+    expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:1'));
   });
 });
