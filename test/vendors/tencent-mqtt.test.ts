@@ -280,10 +280,17 @@ describe('the cloud dropping the device (§5.2–§5.4)', () => {
   });
 
   it('answers a publish the platform refuses with FAIL,202 (§3.3 example) while it reconnects', async () => {
-    const h = await connected(onClock(), 'AT+TCMQTTCONN=0,1000,240,1,1');
+    const clock = new TestClock();
+    const h = await connected({ ...onClock(), clock }, 'AT+TCMQTTCONN=0,1000,240,1,1');
     h.clear();
+    const since = clock.now();
     h.send('AT+TCMQTTPUB="CTQS08Y5LG/device1/control",1,"hello"\r');
+    // The connection went away with the PUBLISH: its result waits for the end of <cmdtimeout>.
+    await h.advance(990);
+    expect(h.output()).toContain('+TCMQTTDISCON,-608');
+    expect(h.output()).not.toContain('+TCMQTTPUB:');
     const out = await h.waitFor(/\+TCMQTTPUB:FAIL,202\r\n[\s\S]*RECONNECTED|RECONNECTED[\s\S]*\+TCMQTTPUB:FAIL,202\r\n/, 5000);
+    expect(clock.now() - since).toBeGreaterThanOrEqual(1000);
     expect(out.startsWith(`${OK}\r\n+TCMQTTDISCON,-608\r\n\r\n+TCMQTTRECONNECTING\r\n`)).toBe(true);
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE:1'));
   });
