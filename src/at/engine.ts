@@ -47,6 +47,11 @@ export interface EngineOptions {
   cmeText: (code: number) => string | undefined;
   parse?: ParseOptions;
   clock?: Clock;
+  /**
+   * The modem's last-resort boundary (Device.fault): called when delivering a result itself
+   * failed — a bug in vmodem, not a handler's error (that one is answered with ERROR).
+   */
+  onFault?: (err: unknown, where: string) => void;
 }
 
 export interface EngineEvents {
@@ -247,7 +252,8 @@ export class AtEngine extends EventEmitter<EngineEvents> {
         this.log.error({ err }, 'command handler failed; answering ERROR');
         return { type: 'error', reason: 'internal error' };
       })
-      .then((outcome) => this.finish(outcome));
+      .then((outcome) => this.finish(outcome))
+      .catch((err: unknown) => this.deliveryFailed(err, 'command result'));
   }
 
   /** Run every command of a line; info lines accumulate, the first error or prompt ends it. */
@@ -450,7 +456,24 @@ export class AtEngine extends EventEmitter<EngineEvents> {
         this.log.error({ err }, 'data-mode handler failed; answering ERROR');
         return { type: 'error', reason: 'internal error' };
       })
-      .then((outcome) => this.finish(outcome));
+      .then((outcome) => this.finish(outcome))
+      .catch((err: unknown) => this.deliveryFailed(err, 'data-mode result'));
+  }
+
+  /**
+   * Rendering or writing a result threw. Nothing may escape as an unhandled rejection (it would
+   * end the process and every modem in it): report it and take the next command line.
+   */
+  private deliveryFailed(err: unknown, where: string): void {
+    if (this.opts.onFault) this.opts.onFault(err, `at-engine: ${where}`);
+    else this.log.error({ err, where }, 'delivering a result failed');
+    if (this.stopped) return;
+    this.mode = { kind: 'command' };
+    try {
+      this.pump();
+    } catch (again: unknown) {
+      this.log.error({ err: again }, 'taking the next command line failed');
+    }
   }
 
   private flushUrcs(): void {

@@ -84,7 +84,7 @@ export async function attachRegistryState(registry: DeviceRegistry, file: string
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read the cloud state (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: cannot read the cloud state (${(err as Error).message})`, { cause: err });
   }
   if (text !== undefined) {
     let data: StateFile;

@@ -61,6 +61,7 @@ export class Modem {
       cmeText: (code) => opts.profile.cmeErrors[String(code)],
       parse: { backslashInQuotes: at.backslashInQuotes ?? false },
       clock: opts.clock,
+      onFault: (err, where) => this.device.fault(err, where),
     });
     const name = opts.name ?? opts.imei ?? opts.profile.identity.imei;
     const engine = this.engine;

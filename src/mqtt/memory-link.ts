@@ -18,8 +18,7 @@ export interface StreamBroker {
 
 /** Two connected duplex streams: what one writes, the other reads. */
 export function duplexPair(): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
+  // Each stream reaches its peer through a closure, called only once both exist.
   const make = (peer: () => Duplex): Duplex =>
     new Duplex({
       // As a TCP socket: when the input ends, the output ends too and the stream closes.
@@ -42,8 +41,8 @@ export function duplexPair(): [Duplex, Duplex] {
         cb(err);
       },
     });
-  a = make(() => b);
-  b = make(() => a);
+  const a: Duplex = make(() => b);
+  const b: Duplex = make(() => a);
   return [a, b];
 }
 

@@ -38,15 +38,15 @@ export async function checkLinkPath(link: string): Promise<string> {
     st = await fsp.stat(dir);
   } catch (err) {
     if (code(err) === 'ENOENT') {
-      throw new Error(`cannot create link ${abs}: directory ${dir} does not exist`);
+      throw new Error(`cannot create link ${abs}: directory ${dir} does not exist`, { cause: err });
     }
-    throw new Error(`cannot create link ${abs}: cannot access directory ${dir} (${code(err)})`);
+    throw new Error(`cannot create link ${abs}: cannot access directory ${dir} (${code(err)})`, { cause: err });
   }
   if (!st.isDirectory()) throw new Error(`cannot create link ${abs}: ${dir} is not a directory`);
   try {
     await fsp.access(dir, fsc.W_OK | fsc.X_OK);
   } catch (err) {
-    throw new Error(`cannot create link ${abs}: directory ${dir} is not writable (${code(err)})`);
+    throw new Error(`cannot create link ${abs}: directory ${dir} is not writable (${code(err)})`, { cause: err });
   }
   return abs;
 }
@@ -57,7 +57,7 @@ async function assertReplaceable(abs: string): Promise<string | undefined> {
     st = await fsp.lstat(abs);
   } catch (err) {
     if (code(err) === 'ENOENT') return undefined;
-    throw new Error(`cannot create link ${abs}: ${code(err)}`);
+    throw new Error(`cannot create link ${abs}: ${code(err)}`, { cause: err });
   }
   if (!st.isSymbolicLink()) {
     throw new Error(`link path ${abs} exists and is not a symlink; choose another --link`);
@@ -163,7 +163,7 @@ export async function publishLink(
   } catch (err) {
     const c = code(err);
     const why = c === 'EACCES' || c === 'EPERM' || c === 'EROFS' ? 'directory is not writable' : '';
-    throw new Error(`cannot create link ${abs} in ${dir}: ${why ? `${why} (${c})` : c}`);
+    throw new Error(`cannot create link ${abs} in ${dir}: ${why ? `${why} (${c})` : c}`, { cause: err });
   }
   try {
     // Re-check right before the rename: rename() would silently replace a regular file.
@@ -175,7 +175,7 @@ export async function publishLink(
   } catch (err) {
     await fsp.unlink(tmp).catch(() => undefined);
     if (err instanceof Error && !('code' in err)) throw err;
-    throw new Error(`cannot create link ${abs}: ${code(err)}`);
+    throw new Error(`cannot create link ${abs}: ${code(err)}`, { cause: err });
   }
 }
 

@@ -29,26 +29,27 @@ export class MemoryPort extends EventEmitter<BytePortEvents> implements BytePort
 
   constructor() {
     super();
-    const self = this;
+    // The getters below run with `this` = the host object: they reach the port's array directly.
+    const writes = this.writes;
     this.host = {
       send: (bytes) => {
         const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
         queueMicrotask(() => {
-          if (!self.closed) self.emit('data', buf);
+          if (!this.closed) this.emit('data', buf);
         });
       },
       get received() {
-        return Buffer.concat(self.writes);
+        return Buffer.concat(writes);
       },
       get writes() {
-        return self.writes.slice();
+        return writes.slice();
       },
       clear: () => {
-        self.writes.length = 0;
+        writes.length = 0;
       },
       onData: (listener) => {
-        self.outputListeners.add(listener);
-        return () => self.outputListeners.delete(listener);
+        this.outputListeners.add(listener);
+        return () => this.outputListeners.delete(listener);
       },
     };
   }

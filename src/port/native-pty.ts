@@ -47,7 +47,7 @@ function loadBinding(): { module: NativePtyModule; version: string } {
     // build/Debug and prebuilds/<platform>-<arch>) is reachable by subpath.
     utils = require('node-pty/lib/utils.js') as NodePtyUtils;
   } catch (err) {
-    throw new Error(`cannot load node-pty (is it installed?): ${(err as Error).message}`);
+    throw new Error(`cannot load node-pty (is it installed?): ${(err as Error).message}`, { cause: err });
   }
   if (typeof utils.loadNativeModule !== 'function') {
     throw new Error(

@@ -337,7 +337,7 @@ async function makeRaw(devicePath: string): Promise<void> {
   try {
     await execFileP('stty', ['-F', devicePath, 'raw', '-echo'], { env, timeout: 10_000 });
   } catch (err) {
-    throw new Error(`stty -F ${devicePath} raw -echo failed: ${(err as Error).message}`);
+    throw new Error(`stty -F ${devicePath} raw -echo failed: ${(err as Error).message}`, { cause: err });
   }
   // The same stty on the same kernel gives the same result: check the first PTY of the process
   // only (a second process per PTY doubles the start-up time of `--count 200`).

@@ -732,6 +732,39 @@ describe('failing and async handlers', () => {
     expect(h.writes()).toEqual([reply('+RST: done'), OK]);
   });
 
+  it('reports a result that cannot be delivered to the fault boundary, rejects nothing, and AT still works', async () => {
+    const faults: string[] = [];
+    const h = setup({ onFault: (_err, where) => faults.push(where) });
+    // A vmodem bug after the handler has returned: writing the response throws.
+    let failNextWrite = false;
+    const write = h.port.write.bind(h.port);
+    h.port.write = (bytes) => {
+      if (!failNextWrite) return write(bytes);
+      failNextWrite = false;
+      throw new Error('write failed');
+    };
+    const armed = (outcome: Outcome): Outcome => {
+      failNextWrite = true;
+      return outcome;
+    };
+    h.engine.register([
+      { name: '+BROKEN', exec: () => armed(ok('+BROKEN: 1')) },
+      {
+        name: '+DATABROKEN',
+        exec: (): Outcome => ({
+          type: 'prompt',
+          spec: { mode: 'fixed', length: 2, idleTimeoutMs: 1000 },
+          onData: () => armed(ok('+DATABROKEN: 1')),
+        }),
+      },
+    ]);
+    expect(await h.at('AT+BROKEN\r')).toBe('');
+    expect(await h.at('AT\r')).toBe(OK);
+    expect(await h.at('AT+DATABROKEN\rxy')).toBe(PROMPT);
+    expect(await h.at('AT\r')).toBe(OK);
+    expect(faults).toEqual(['at-engine: command result', 'at-engine: data-mode result']);
+  });
+
   it('reset() leaves data mode without answering and drops a partial line', async () => {
     const h = setup();
     await h.at('AT+CTZ\r');

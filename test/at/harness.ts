@@ -81,7 +81,13 @@ export interface EngineHarness {
 
 export function engineHarness(
   defs: readonly CommandDef[],
-  opts: { echo?: boolean; cmee?: EngineSettings['cmee']; maxLineLength?: number; realClock?: boolean } = {},
+  opts: {
+    echo?: boolean;
+    cmee?: EngineSettings['cmee'];
+    maxLineLength?: number;
+    realClock?: boolean;
+    onFault?: (err: unknown, where: string) => void;
+  } = {},
 ): EngineHarness {
   const port = new MemoryPort();
   const clock = opts.realClock ? undefined : new ManualClock();
@@ -93,6 +99,7 @@ export function engineHarness(
     settings: { echo: opts.echo ?? false, cmee: opts.cmee ?? 0 },
     cmeText: (code) => ({ 3: 'operation not allowed', 50: 'Incorrect parameters' })[code],
     clock,
+    onFault: opts.onFault,
   });
   engine.register(defs);
   return {
