@@ -42,6 +42,7 @@ import { promisify } from 'node:util';
 import { Session } from 'node:inspector/promises';
 import { brokerLinkOpener } from '../src/modem/link-opener.js';
 import { Modem } from '../src/modem/modem.js';
+import { COMMAND_SETS } from '../src/vendors/registry.js';
 import { MemoryPort } from '../src/port/memory-port.js';
 import { openPtyPort } from '../src/port/pty-port.js';
 import { loadProfile } from '../src/profiles/load-profile.js';
@@ -505,6 +506,7 @@ async function benchEngine(n: number, warmup: number): Promise<{ mean_us: number
     port,
     log: silentLogger(),
     links: brokerLinkOpener({ plain: { host: '127.0.0.1', port: 1 } }, silentLogger()),
+    commandSets: COMMAND_SETS,
     timing: 'fast',
     bootUrcs: false,
   });

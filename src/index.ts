@@ -5,6 +5,9 @@ export { startVmodem, parseBrokerUrl, VmodemConfigError, DEFAULT_LINK, DEFAULT_M
 export type { VmodemOptions, RunningVmodem } from './vmodem.js';
 export { Modem } from './modem/modem.js';
 export type { ModemOptions } from './modem/modem.js';
+export type { CommandSetFactory, CommandSetRegistry } from './modem/device.js';
+// The default command sets, for `new Modem({ commandSets: COMMAND_SETS, … })`.
+export { COMMAND_SETS } from './vendors/registry.js';
 export { MemoryPort } from './port/memory-port.js';
 export type { BytePort } from './port/byte-port.js';
 export { openPtyPort } from './port/pty-port.js';

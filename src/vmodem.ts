@@ -11,6 +11,7 @@ import { startVirtualCloud, type RunningCloud } from './cloud/virtual-cloud.js';
 import type { CloudEndpoints } from './modem/cloud-endpoints.js';
 import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
+import { COMMAND_SETS } from './vendors/registry.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
 import { PacedPort } from './port/paced-port.js';
@@ -370,6 +371,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         port: serial,
         log: mlog.child({ profile: profile.id }),
         links: recorder ? recorder.wrapLinks(faults.opener) : faults.opener,
+        commandSets: COMMAND_SETS,
         timing,
         imei,
         stateDir: opts.stateDir,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { LinkOpener } from '../modem/device.js';
 import { brokerLinkOpener } from '../modem/link-opener.js';
 import { Modem } from '../modem/modem.js';
+import { COMMAND_SETS } from '../vendors/registry.js';
 import type { TimingMode } from '../modem/timing.js';
 import { MemoryPort } from '../port/memory-port.js';
 import { loadProfile } from '../profiles/load-profile.js';
@@ -65,6 +66,7 @@ export function createMemoryModem(profileId = 'quectel-ec200', opts: MemoryModem
     port,
     log,
     links: opts.wrapLinks ? opts.wrapLinks(links) : links,
+    commandSets: COMMAND_SETS,
     timing: opts.timing ?? 'fast',
     bootUrcs: opts.bootUrcs ?? false,
   });

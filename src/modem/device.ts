@@ -55,4 +55,19 @@ export interface CommandSet {
   dispose?(): void | Promise<void>;
 }
 
-export type CommandSetFactory = (device: Device) => CommandSet;
+/** What the modem itself offers a command set: module-wide reset hooks (the `common` set's ATZ, AT+CFUN). */
+export interface ModemHooks {
+  /** Restore power-on settings of every command set (ATZ, AT&F). */
+  resetSettings: () => void;
+  /** Reset the whole module (AT+CFUN=1,1). */
+  reboot: () => void;
+}
+
+export type CommandSetFactory = (device: Device, modem: ModemHooks) => CommandSet;
+
+/**
+ * Command sets by id, as profiles name them in `commandSets`; `common` is built for every modem.
+ * The composition root passes one to the modem (the modem imports no vendor):
+ * `COMMAND_SETS` in src/vendors/registry.ts is the default.
+ */
+export type CommandSetRegistry = Readonly<Record<string, CommandSetFactory>>;

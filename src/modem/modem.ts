@@ -7,9 +7,7 @@ import { AtEngine } from '../at/engine.js';
 import type { Line } from '../at/types.js';
 import type { BytePort } from '../port/byte-port.js';
 import type { Profile } from '../profiles/profile.js';
-import { commonCommandSet } from '../vendors/common/index.js';
-import { COMMAND_SETS } from '../vendors/registry.js';
-import type { CommandSet, Device, LinkOpener } from './device.js';
+import type { CommandSet, CommandSetRegistry, Device, LinkOpener, ModemHooks } from './device.js';
 import { NetworkState } from './network-state.js';
 import { Timing, type TimingMode } from './timing.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
@@ -22,6 +20,12 @@ export interface ModemOptions {
   port: BytePort;
   log: Logger;
   links: LinkOpener;
+  /**
+   * The command sets this modem can enable, by id (the composition root passes
+   * `COMMAND_SETS` from src/vendors/registry.ts). `common` is always built; the profile's
+   * `commandSets` name the rest.
+   */
+  commandSets: CommandSetRegistry;
   timing?: TimingMode;
   /** Override the profile's IMEI (several modems in one process). */
   imei?: string;
@@ -84,18 +88,14 @@ export class Modem {
       cloud: opts.cloud,
       reboot: () => this.reboot(),
     };
-    this.sets.push({
-      id: 'common',
-      set: commonCommandSet(this.device, {
-        resetSettings: () => this.resetSettings(),
-        reboot: () => this.reboot(),
-      }),
-    });
-    for (const id of opts.profile.commandSets) {
-      if (id === 'common') continue;
-      const factory = COMMAND_SETS[id];
+    const hooks: ModemHooks = {
+      resetSettings: () => this.resetSettings(),
+      reboot: () => this.reboot(),
+    };
+    for (const id of ['common', ...opts.profile.commandSets.filter((s) => s !== 'common')]) {
+      const factory = opts.commandSets[id];
       if (!factory) throw new Error(`profile ${opts.profile.id}: unknown command set "${id}"`);
-      this.sets.push({ id, set: factory(this.device) });
+      this.sets.push({ id, set: factory(this.device, hooks) });
     }
     for (const { set } of this.sets) engine.register(set.commands);
     this.network.on('change', () => this.log.debug({ cfun: this.network.cfun, stat: this.network.regStat }, 'network'));

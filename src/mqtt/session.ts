@@ -38,6 +38,7 @@ import {
   type RetryPolicy,
 } from './types.js';
 import type { RetryPolicyExtras } from './link.js';
+import type { NetworkTiming } from './network-timing.js';
 
 export type SessionState = 'idle' | 'opening' | 'open' | 'connecting' | 'connected' | 'reconnecting' | 'disconnecting';
 
@@ -79,6 +80,11 @@ export interface SessionOptions {
   reconnectThroughNetworkLoss?: boolean;
   /** Called when an unexpected error escapes a callback: the modem's last-resort boundary. */
   onFault?: (err: unknown, where: string) => void;
+  /**
+   * The radio's timing: results that depend on the network are reported no sooner than the
+   * exchanges they need would take (see network-timing.ts). Absent: as fast as the broker is.
+   */
+  timing?: NetworkTiming;
 }
 
 /** Where to open the transport: the firmware's host and port, and TLS extras. */
@@ -175,11 +181,15 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   /** Packet ids of requests still waiting for their acknowledgement, with their kind. */
   private readonly pending = new Map<number, 'publish' | 'subscribe' | 'unsubscribe'>();
   private readonly timers = new Set<TimerHandle>();
+  /** Result holds of the network model (see pad()), resolved at once by close/destroy. */
+  private readonly pads = new Map<TimerHandle, () => void>();
   /** Topics the broker granted (SUBACK < 0x80) with their QoS; what a clean session clears. */
   readonly subscriptions = new Map<string, number>();
   /** Messages that arrived before the connection they belong to was reported. */
   private held: IncomingMessage[] = [];
   private holding = false;
+  /** Messages waiting for the macrotask that emits them (see onMessage). */
+  private arrived: IncomingMessage[] = [];
   /** Where the current transport goes (as the firmware named it). */
   target: OpenTarget | undefined;
   private lastPlan: (() => AttemptPlan | { refused: number }) | undefined;
@@ -219,6 +229,22 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     return sleepOn(this.opts.clock, this.timers, ms);
   }
 
+  /**
+   * Hold a result until the network model says it can be known: `modelMs` after `startedAt`.
+   * Resolves early (never hangs) when the session is closed meanwhile; callers check the epoch.
+   */
+  private async pad(startedAt: number, modelMs: number): Promise<void> {
+    const wait = modelMs - (this.opts.clock.now() - startedAt);
+    if (wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const t = this.opts.clock.setTimeout(() => {
+        this.pads.delete(t);
+        resolve();
+      }, wait);
+      this.pads.set(t, resolve);
+    });
+  }
+
   private setState(next: SessionState): void {
     if (next === this._state) return;
     const from = this._state;
@@ -251,10 +277,20 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     const epoch = ++this.epoch;
     this.target = target;
     this.setState('opening');
+    const started = this.opts.clock.now();
     const r = await this.openLink(target, timeoutMs, epoch);
+    await this.padOpen(r, target, started);
+    if (epoch !== this.epoch) return { kind: 'abandoned' };
     if (r.kind === 'opened') this.setState('open');
     else if (r.kind === 'failed' && this.epoch === epoch) this.setState('idle');
     return r;
+  }
+
+  private async padOpen(r: OpenResult, target: OpenTarget, started: number): Promise<void> {
+    const t = this.opts.timing;
+    if (!t) return;
+    if (r.kind === 'opened') await this.pad(started, t.openMs(target));
+    else if (r.kind === 'failed') await this.pad(started, t.openFailedMs(r.reason, target));
   }
 
   private async openLink(target: OpenTarget, timeoutMs: number, epoch: number): Promise<OpenResult> {
@@ -372,12 +408,17 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       return { kind: 'refused', returnCode: 2 };
     }
     this.counters.connects++;
+    const started = this.opts.clock.now();
+    let r: ConnectResult;
     try {
-      return await link.connect(opts);
+      r = await link.connect(opts);
     } catch (err) {
       this.log.warn({ err }, 'CONNECT could not be sent');
       return { kind: 'error' };
     }
+    // CONNECT/CONNACK is one exchange over the radio.
+    if ((r.kind === 'accepted' || r.kind === 'refused') && this.opts.timing) await this.pad(started, this.opts.timing.exchangeMs(1));
+    return r;
   }
 
   private connectedNow(sessionPresent: boolean, clean: boolean): void {
@@ -419,8 +460,13 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       if ('refused' in p) return { kind: 'plan-refused', code: p.refused };
       if (!this.opts.dataReady()) return { kind: 'no-network' };
       this.target = p.target;
+      const started = this.opts.clock.now();
       const opened = await this.openLink(p.target, p.openTimeoutMs, epoch);
-      if (opened.kind === 'abandoned' || epoch !== this.epoch) return { kind: 'abandoned' };
+      await this.padOpen(opened, p.target, started);
+      if (opened.kind === 'abandoned' || epoch !== this.epoch) {
+        if (opened.kind === 'opened' && this.link) this.detach(true);
+        return { kind: 'abandoned' };
+      }
       if (opened.kind !== 'opened') return { kind: 'open-failed', reason: opened.kind === 'failed' ? opened.reason : 'error' };
       const link = this.link!;
       const r = await this.sendConnect(link, p.connect);
@@ -456,7 +502,15 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       this.held.push(m);
       return;
     }
-    setImmediate(() => this.safeEmit('message', m));
+    this.arrived.push(m);
+    if (this.arrived.length === 1) setImmediate(() => this.flushArrived());
+  }
+
+  /** Emit the messages that arrived (before any loss or close is reported: none is lost). */
+  private flushArrived(): void {
+    const arrived = this.arrived;
+    this.arrived = [];
+    for (const m of arrived) this.safeEmit('message', m);
   }
 
   private onLinkClosed(reason: CloseReason): void {
@@ -475,7 +529,10 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     const policy = phase === 'connected' && (throughNet || reason !== 'network-down') && this.lastPlan ? this.opts.reconnect?.() : undefined;
     const willReconnect = policy !== undefined && (throughNet || this.opts.dataReady());
     this.log.info({ reason, phase, willReconnect }, 'connection lost');
-    this.releaseHeld(false);
+    // What arrived before the loss is reported before it (a platform that hangs up right behind
+    // its reply); messages of a connection that never was reported are dropped.
+    this.releaseHeld(phase === 'connected');
+    this.flushArrived();
     if (!willReconnect) {
       this.epoch++;
       this.setState('idle');
@@ -535,6 +592,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     this.epoch++;
     this.cancelTimers();
     this.releaseHeld(false);
+    this.flushArrived();
     if (wasConnected && link) {
       this.setState('disconnecting');
       this.detach(false);
@@ -554,6 +612,7 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     this.epoch++;
     this.cancelTimers();
     this.releaseHeld(false);
+    this.flushArrived();
     this.detach(true);
     this.setState('idle');
   }
@@ -584,6 +643,8 @@ export class MqttSession extends EventEmitter<SessionEvents> {
 
   /** Reboot / dispose: everything goes without an event; ids and subscriptions are forgotten. */
   destroy(): void {
+    // A restart loses what the module had not reported yet.
+    this.arrived = [];
     this.close();
     this.subscriptions.clear();
     this.lastId = 0;
@@ -599,6 +660,11 @@ export class MqttSession extends EventEmitter<SessionEvents> {
   private cancelTimers(): void {
     for (const t of this.timers) this.opts.clock.clearTimeout(t);
     this.timers.clear();
+    for (const [t, resolve] of this.pads) {
+      this.opts.clock.clearTimeout(t);
+      resolve();
+    }
+    this.pads.clear();
   }
 
   // ------------------------------------------------------------------ requests
@@ -626,6 +692,8 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     tracked: boolean,
     opts: RequestOptions,
     send: (link: MqttLink, id: number) => Promise<AckOutcome<T>>,
+    /** Request/acknowledgement pairs on the radio (network timing): QoS 0 has none, QoS 2 two. */
+    exchanges = 1,
   ): Promise<RequestResult<T>> {
     const link = this.link;
     if (this._state !== 'connected' || !link) return this.reject('not-connected');
@@ -638,8 +706,15 @@ export class MqttSession extends EventEmitter<SessionEvents> {
       this.fault(err, 'onId');
     }
     let outcome: AckOutcome<T>;
+    const started = this.opts.clock.now();
     try {
       outcome = await send(link, id);
+      const t = this.opts.timing;
+      if (t && outcome.kind === 'ok') {
+        // QoS 0 PUBLISH has no acknowledgement; QoS 2 needs PUBREC and PUBCOMP.
+        await this.pad(started, exchanges === 0 ? t.sendMs() : t.exchangeMs(exchanges));
+        if (this.link !== link) outcome = { kind: 'closed' };
+      }
     } catch (err) {
       // The link refused the request (it closed under us, or an id clash the core did not see).
       this.log.debug({ err: (err as Error).message, kind, id }, 'request refused by the link');
@@ -676,8 +751,12 @@ export class MqttSession extends EventEmitter<SessionEvents> {
 
   /** PUBLISH: QoS 0 resolves once written, QoS 1 on PUBACK, QoS 2 on PUBCOMP. */
   publish(topic: string, payload: Buffer, opts: RequestOptions & { qos: 0 | 1 | 2; retain: boolean }): Promise<RequestResult> {
-    return this.request('publish', opts.qos > 0, opts, (link, id) =>
-      link.publish(id, topic, payload, { qos: opts.qos, retain: opts.retain }, opts.retry),
+    return this.request(
+      'publish',
+      opts.qos > 0,
+      opts,
+      (link, id) => link.publish(id, topic, payload, { qos: opts.qos, retain: opts.retain }, opts.retry),
+      opts.qos,
     );
   }
 

@@ -1,8 +1,11 @@
 /**
- * Vendor command sets by id, as profiles name them in `commandSets`. The `common` set is built
- * by the modem itself (it needs the modem's reset hooks).
+ * The default command-set registry: every set by id, as profiles name them in `commandSets`.
+ * The composition root (src/vmodem.ts, src/check/memory-modem.ts, tests) passes it to
+ * `new Modem({ commandSets: COMMAND_SETS })`; the modem imports no vendor. `common` (3GPP/V.250
+ * basics) is built for every modem, first.
  */
-import type { CommandSetFactory } from '../modem/device.js';
+import type { CommandSetRegistry } from '../modem/device.js';
+import { commonCommandSet } from './common/index.js';
 import { onemoMqttCommandSet } from './onemo/mqtt/index.js';
 import { quectelBasicCommandSet } from './quectel/basic/index.js';
 import { quectelQmtEc200CommandSet } from './quectel/qmt/index.js';
@@ -10,7 +13,8 @@ import { quectelQmtBc260yCommandSet } from './quectel/qmt-bc260y/index.js';
 import { tencentQcloudCommandSet } from './tencent/index.js';
 import { yugeImqttCommandSet } from './yuge/imqtt/index.js';
 
-export const COMMAND_SETS: Record<string, CommandSetFactory> = {
+export const COMMAND_SETS: CommandSetRegistry = {
+  common: commonCommandSet,
   'quectel-basic': quectelBasicCommandSet,
   'quectel-qmt-ec200': quectelQmtEc200CommandSet,
   'quectel-qmt-bc260y': quectelQmtBc260yCommandSet,

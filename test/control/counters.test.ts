@@ -9,6 +9,7 @@ import { ModemController } from '../../src/control/controller.js';
 import { NetworkFaults } from '../../src/control/network-faults.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
+import { COMMAND_SETS } from '../../src/vendors/registry.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { PacedPort } from '../../src/port/paced-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
@@ -26,7 +27,7 @@ async function controlled(broker: EmbeddedBroker) {
   const endpoint = { host: broker.host, port: broker.port };
   const faults = await NetworkFaults.create(brokerLinkOpener({ plain: endpoint }, log), endpoint, log);
   cleanups.push(() => faults.close());
-  const modem = new Modem({ profile: loadProfile('quectel-ec200'), port: serial, log, links: faults.opener, timing: 'fast', bootUrcs: false });
+  const modem = new Modem({ profile: loadProfile('quectel-ec200'), port: serial, log, links: faults.opener, commandSets: COMMAND_SETS, timing: 'fast', bootUrcs: false });
   modem.engine.settings.echo = false;
   cleanups.push(() => modem.stop());
   const controller = new ModemController({ name: 'modem0', index: 0, modem, port: serial, faults, broker });

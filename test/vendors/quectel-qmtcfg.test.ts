@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
+import { COMMAND_SETS } from '../../src/vendors/registry.js';
 import { MemoryPort } from '../../src/port/memory-port.js';
 import { loadProfile } from '../../src/profiles/load-profile.js';
 import { createMemoryModem, type MemoryModem } from '../helpers/memory-modem.js';
@@ -425,6 +426,7 @@ describe('AT+QMTCFG and the log', () => {
       port,
       log,
       links: brokerLinkOpener({ plain: { host: '127.0.0.1', port: 1 } }, log),
+      commandSets: COMMAND_SETS,
       timing: 'fast',
       bootUrcs: false,
     });

@@ -28,20 +28,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { hash, hmac, safeEqual } from '../crypto.js';
 import type { DeviceEntry } from '../registry.js';
 import type { SignInContext } from '../sign-in.js';
+import { TENCENT_DYNREG_ERRORS, type TencentDynregError } from '../../platform/tencent.js';
 
-/** The manual's §6.3 dynamic-registration codes, by their internal names (`ErrorCode_SDK_<name>`). */
-export const TENCENT_DYNREG_ERRORS = {
-  InternalError: 1000,
-  ProductNotExists: 1004,
-  InvalidParam: 1006,
-  CheckSecretError: 1010,
-  NotSupportRegister: 1011,
-  ExceedRegisterTimes: 1012,
-  NoSuchDevice: 1020,
-  DeviceHasRegistered: 1021,
-  ExceedRegisterLimits: 1031,
-} as const;
-export type TencentDynregError = keyof typeof TENCENT_DYNREG_ERRORS;
+// The §6.3 table is shared with the Tencent AT command set, so it lives in src/platform.
+export { TENCENT_DYNREG_ERRORS, type TencentDynregError };
 
 /** Host names a module may have signed besides the Host header it sent. */
 export const TENCENT_DYNREG_HOSTS = ['ap-guangzhou.gateway.tencentdevices.com', 'gateway.tencentdevices.com'];

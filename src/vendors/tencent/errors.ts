@@ -8,7 +8,7 @@
  */
 import { error, type Outcome } from '../../at/types.js';
 import type { CloseReason, ConnectOutcome, OpenFailure } from '../../mqtt/types.js';
-import { TENCENT_DYNREG_ERRORS } from '../../cloud/schemes/tencent-dynreg.js';
+import { TENCENT_DYNREG_ERRORS } from '../../platform/tencent.js';
 
 /** §6.2. */
 export const CME = {
