@@ -160,7 +160,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   if (opts.tlsPort !== undefined && !opts.stateDir) {
     throw new Error('the embedded broker needs a state directory (stateDir) to keep its TLS certificates');
   }
-  // Certificates first: nothing is listening yet if openssl fails.
+  // Certificates first: nothing is listening yet if they cannot be made.
   const material =
     opts.tlsPort !== undefined ? await ensureTlsMaterial(opts.stateDir!, opts.log ? { log: opts.log } : {}) : undefined;
 
