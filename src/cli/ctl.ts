@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ControlEvent } from '../control/controller.js';
 import { ControlApiError, ControlClient, type PayloadInput } from '../control/ctl-client.js';
+import type { CliIo, CliStatus } from './main.js';
 
 /** Exit code when the API answered with an error or could not be reached. */
 export const EXIT_API = 1;
@@ -75,31 +76,6 @@ function clientFor(cmd: Command): { client: ControlClient; o: CtlGlobals } {
   return { client: new ControlClient({ url, token: token!, modem: o.modem, timeoutMs: o.timeout }), o };
 }
 
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-/** Run an operation: print its result, or the API's error in one line with exit code 1. */
-function op(fn: (client: ControlClient, o: CtlGlobals, cmd: Command, args: unknown[]) => Promise<unknown>) {
-  return async (...all: unknown[]) => {
-    const cmd = all[all.length - 1] as Command;
-    const args = all.slice(0, -2);
-    const { client, o } = clientFor(cmd);
-    try {
-      await fn(client, o, cmd, args);
-    } catch (err) {
-      if (!(err instanceof ControlApiError)) throw err;
-      process.stderr.write(`vmodem: ${err.message.replace(/\s+/g, ' ').trim()} [${err.code}]\n`);
-      process.exitCode = EXIT_API;
-    }
-  };
-}
-
-/** An operation that answers `{ ok: true }`: print `ok` (or the JSON). */
-async function simple(o: CtlGlobals, p: Promise<unknown>, what: string): Promise<void> {
-  const r = await p;
-  out(o.json ? JSON.stringify(r) : what);
-}
 
 const EVENT_TYPES = ['serial', 'urc', 'mqtt', 'state'] as const;
 
@@ -138,8 +114,32 @@ Examples:
 
 Exit codes: 0 done, 1 the API answered an error (or is unreachable), 2 bad command line.`;
 
-/** Register `vmodem ctl` and its operations on the program. */
-export function registerCtl(program: Command): Command {
+/** Register `vmodem ctl` and its operations on the program (output and exit code through io/status). */
+export function registerCtl(program: Command, io: CliIo, status: CliStatus): Command {
+  const out = (line: string): void => void io.stdout.write(`${line}\n`);
+
+  /** An operation that answers `{ ok: true }`: print `ok` (or the JSON). */
+  const simple = async (o: CtlGlobals, p: Promise<unknown>, what: string): Promise<void> => {
+    const r = await p;
+    out(o.json ? JSON.stringify(r) : what);
+  };
+
+  /** Run an operation: print its result, or the API's error in one line with exit code 1. */
+  const op =
+    (fn: (client: ControlClient, o: CtlGlobals, cmd: Command, args: unknown[]) => Promise<unknown>) =>
+    async (...all: unknown[]) => {
+      const cmd = all[all.length - 1] as Command;
+      const args = all.slice(0, -2);
+      const { client, o } = clientFor(cmd);
+      try {
+        await fn(client, o, cmd, args);
+      } catch (err) {
+        if (!(err instanceof ControlApiError)) throw err;
+        io.stderr.write(`vmodem: ${err.message.replace(/\s+/g, ' ').trim()} [${err.code}]\n`);
+        status.exitCode = EXIT_API;
+      }
+    };
+
   const ctl = program
     .command('ctl')
     .description('Drive a running modem through its control API (vmodem start --control-port): faults, publishes, inspection, events.')
@@ -390,7 +390,7 @@ export function registerCtl(program: Command): Command {
           }
         });
         // The stream is open: say so on stderr (scripts wait for it before causing events).
-        process.stderr.write(`vmodem: streaming events from ${client.url}${so.all ? '' : ` (modem ${o.modem})`}; Ctrl+C stops\n`);
+        io.stderr.write(`vmodem: streaming events from ${client.url}${so.all ? '' : ` (modem ${o.modem})`}; Ctrl+C stops\n`);
         if (so.count === 0) {
           ws.close(1000, 'done');
           done(0);
@@ -399,17 +399,17 @@ export function registerCtl(program: Command): Command {
           ws.close(1000, 'interrupted');
           done(0);
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        io.signals.once('SIGINT', stop);
+        io.signals.once('SIGTERM', stop);
         ws.once('close', (code, reason) => {
           if (code === 1000 || code === 1001) return done(0);
-          process.stderr.write(`vmodem: event stream ended (${code}${reason ? ` ${reason}` : ''})\n`);
+          io.stderr.write(`vmodem: event stream ended (${code}${reason ? ` ${reason}` : ''})\n`);
           done(EXIT_API);
         });
         const code = await finished;
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        if (code !== 0) process.exitCode = code;
+        io.signals.off('SIGINT', stop);
+        io.signals.off('SIGTERM', stop);
+        if (code !== 0) status.exitCode = code;
       }),
     );
 

@@ -3,7 +3,11 @@
  *
  * Every mistake on the command line ends the process with exit code 2 and one line on stderr
  * (`vmodem: …`); help goes to stdout with exit code 0.
+ *
+ * The CLI writes, listens for signals and exits only through a `CliIo` (the process by default),
+ * so tests run it in-process: `main(argv, io)` with buffers and an emitter for signals.
  */
+import type { EventEmitter } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +18,26 @@ import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmode
 import type { TimingMode } from '../modem/timing.js';
 import { registerCtl } from './ctl.js';
 import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
+
+/** Where the CLI writes, which signals stop it, and how it exits. */
+export interface CliIo {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  /** SIGINT, SIGTERM, SIGHUP: the process, or an emitter a test emits them on. */
+  signals: Pick<EventEmitter, 'on' | 'once' | 'off'>;
+  /** End the process (a stopped `vmodem start`). */
+  exit(code: number): void;
+}
+
+/** The real process: stdout, stderr, its signals, process.exit. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, signals: process, exit: (code) => process.exit(code) };
+}
+
+/** One invocation's exit code (actions set it; `main` returns it). */
+export interface CliStatus {
+  exitCode: number;
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -65,8 +89,10 @@ function packageVersion(): string {
   }
 }
 
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exitCode: 0 }): Command {
   const program = new Command('vmodem')
+    // Set before the subcommands are made: they inherit it.
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
     .version(packageVersion(), '-V, --version', 'print the version')
     .description('A virtual cellular/Wi-Fi MQTT modem: a real serial port (PTY) speaking a vendor AT command set over a real MQTT broker.')
     .exitOverride()
@@ -110,7 +136,7 @@ export function buildProgram(): Command {
     .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
     .addHelpText('after', START_EXAMPLES)
     .action(async (o: StartOptions, cmd: Command) => {
-      await runStart(o, cmd);
+      await runStart(o, io, status, cmd);
     });
   oneLineErrors(start, 'vmodem start --help');
 
@@ -120,7 +146,7 @@ export function buildProgram(): Command {
     .action(() => {
       for (const id of listProfileIds()) {
         const p = loadProfile(id);
-        process.stdout.write(`${id.padEnd(16)} ${p.module}\n${''.padEnd(16)} manual: ${p.manual.title} (${p.manual.file})\n`);
+        io.stdout.write(`${id.padEnd(16)} ${p.module}\n${''.padEnd(16)} manual: ${p.manual.title} (${p.manual.file})\n`);
       }
     });
   oneLineErrors(profiles, 'vmodem profiles --help');
@@ -132,12 +158,12 @@ export function buildProgram(): Command {
     .option('-p, --profile <id>', 'profile to check against (default: @profile in the file, the recording\'s, or the folder name)')
     .action(async (file: string, o: { profile?: string }) => {
       const r = await runCheck({ file, profile: o.profile });
-      process.stdout.write(`${r.report}\n`);
-      process.exitCode = r.ok ? 0 : 1;
+      io.stdout.write(`${r.report}\n`);
+      status.exitCode = r.ok ? 0 : 1;
     });
   oneLineErrors(check, 'vmodem check --help');
 
-  registerCtl(program);
+  registerCtl(program, io, status);
 
   return program;
 }
@@ -215,7 +241,7 @@ function banner(vm: RunningVmodem, timing: TimingMode): string {
   ].join('\n');
 }
 
-async function runStart(o: StartOptions, cmd?: Command): Promise<void> {
+async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Command): Promise<void> {
   let vm: RunningVmodem;
   let log: Logger | undefined;
   try {
@@ -230,7 +256,12 @@ async function runStart(o: StartOptions, cmd?: Command): Promise<void> {
       throw new VmodemConfigError('--control-token needs --control-port (the control API is off without it)');
     }
     if (o.logFile !== undefined) await checkLogFile(o.logFile);
-    log = createLogger({ level: o.logLevel, file: o.logFile });
+    log = createLogger({
+      level: o.logLevel,
+      file: o.logFile,
+      // In-process (a test's io), logs go to its stderr; the process's own stderr is fd 2.
+      ...(io.stderr !== process.stderr ? { stream: io.stderr, pretty: Boolean(io.stderr.isTTY) } : {}),
+    });
     vm = await startVmodem({
       profile: o.profile,
       link: o.link,
@@ -253,49 +284,54 @@ async function runStart(o: StartOptions, cmd?: Command): Promise<void> {
     const config = err instanceof VmodemConfigError;
     const msg = config ? (err as Error).message : `unexpected failure: ${(err as Error).message ?? String(err)}`;
     if (!config) log?.error({ err }, 'start failed');
-    process.stderr.write(`vmodem: ${msg.replace(/\s+/g, ' ').trim()}\n`);
-    process.exitCode = config ? EXIT_USAGE : 1;
+    io.stderr.write(`vmodem: ${msg.replace(/\s+/g, ' ').trim()}\n`);
+    status.exitCode = config ? EXIT_USAGE : 1;
     return;
   }
   const logger = log;
-  process.stdout.write(`${banner(vm, o.timing)}\n`);
+  io.stdout.write(`${banner(vm, o.timing)}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    setTimeout(() => {
-      process.stderr.write(`vmodem: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
+    const giveUp = setTimeout(() => {
+      io.stderr.write(`vmodem: did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting anyway\n`);
+      io.exit(1);
+    }, STOP_TIMEOUT_MS);
+    giveUp.unref();
+    for (const [sig, fn] of handlers) io.signals.off(sig, fn);
     vm.stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(giveUp);
+        io.exit(0);
+      },
       (err: unknown) => {
-        process.stderr.write(`vmodem: error while stopping: ${(err as Error).message}\n`);
-        process.exit(1);
+        clearTimeout(giveUp);
+        io.stderr.write(`vmodem: error while stopping: ${(err as Error).message}\n`);
+        io.exit(1);
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGHUP', () => stop('SIGHUP'));
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, () => stop(sig)] as const);
+  for (const [sig, fn] of handlers) io.signals.on(sig, fn);
 }
 
 /**
  * Run the CLI. Resolves with the exit code to use when the command is done (`vmodem start` keeps
- * running until a signal and exits by itself).
+ * running until a signal and exits by itself, through `io.exit`).
  */
-export async function main(argv = process.argv): Promise<number> {
+export async function main(argv = process.argv, io: CliIo = processIo()): Promise<number> {
+  const status: CliStatus = { exitCode: 0 };
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(io, status).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       // The message was already written (help to stdout, errors as one line to stderr).
-      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
-      return Number(process.exitCode);
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     throw err;
   }
-  return Number(process.exitCode ?? 0);
+  return status.exitCode;
 }

@@ -24,6 +24,8 @@ export interface LoggerOptions {
   file?: string;
   /** Force pretty output (default: pretty when stderr is a TTY and no file is given). */
   pretty?: boolean;
+  /** Write JSON lines to this stream instead of stderr (the CLI run in-process by a test). */
+  stream?: { write(line: string): unknown };
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -32,6 +34,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (opts.file) {
     return pino(base, pino.destination({ dest: opts.file, sync: false }));
   }
+  if (opts.stream && !opts.pretty) return pino(base, opts.stream as pino.DestinationStream);
   const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (pretty) {
     return pino({

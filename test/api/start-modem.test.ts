@@ -12,7 +12,7 @@ import { runCheck } from '../../src/check/check.js';
 import { ControlError } from '../../src/control/controller.js';
 import { startFirmware, type Firmware } from '../helpers/firmware.js';
 import { mosquittoPub } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 
 useE2eCleanup();
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configToVmodemOptions, loadConfigFile, parseConfig } from '../../src/config/config-file.js';
 import { startVmodem, VmodemConfigError } from '../../src/vmodem.js';
 import { startFirmware, type Firmware } from '../helpers/firmware.js';
-import { onCleanup, useE2eCleanup } from '../e2e/harness.js';
+import { onCleanup, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { runCli, spawnCli, tmpDir, uniqueLink, useCliCleanup, waitForStdout } from '../cli/helpers.js';
 import { ensureDist } from '../api/ensure-dist.js';
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { startVmodem } from '../../src/vmodem.js';
 import { MAX_BODY_BYTES } from '../../src/control/http-api.js';
 import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, reply, uniqueLink, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, onCleanup, openAndConnect, reply, uniqueLink, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { startControlled, type Controlled } from './helpers.js';
 
 useE2eCleanup();

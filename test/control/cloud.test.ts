@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startMosquittoSub } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { expectUrc, startControlled } from './helpers.js';
 
 useE2eCleanup();

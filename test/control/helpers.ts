@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { VmodemOptions } from '../../src/vmodem.js';
 import { ControlClient } from '../../src/control/ctl-client.js';
 import type { Firmware } from '../helpers/firmware.js';
-import { startE2e, urc, type E2e } from '../e2e/harness.js';
+import { startE2e, urc, type E2e } from '../helpers/e2e-harness.js';
 
 export interface ApiAnswer {
   status: number;

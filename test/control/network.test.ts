@@ -2,7 +2,7 @@
  * Network-side operations through the HTTP API, observed on the PTY (quectel-ec200).
  */
 import { describe, expect, it } from 'vitest';
-import { atThenUrc, openAndConnect, reply, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, openAndConnect, reply, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { expectUrc, startControlled } from './helpers.js';
 
 useE2eCleanup();

@@ -2,7 +2,7 @@
  * Serial-side operations through the HTTP API, observed on the PTY (quectel-ec200).
  */
 import { describe, expect, it } from 'vitest';
-import { openAndConnect, reply, urc, useE2eCleanup } from '../e2e/harness.js';
+import { openAndConnect, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { startControlled } from './helpers.js';
 
 useE2eCleanup();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../src/vmodem.js';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
+import { killAllFirmware, startFirmware, type Firmware } from './firmware.js';
 
 /** A link path no other test (or process) uses. */
 export function uniqueLink(tag = 'e2e'): string {

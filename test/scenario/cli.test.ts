@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFirmware } from '../helpers/firmware.js';
-import { atThenUrc, openAndConnect, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, openAndConnect, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { runCli, spawnCli, tmpDir, uniqueLink, useCliCleanup, waitForStdout } from '../cli/helpers.js';
 import { ensureDist } from '../api/ensure-dist.js';
 

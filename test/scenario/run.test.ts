@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { startModem, startModems, type VirtualModem } from '../../src/api.js';
 import { parseScenario, runScenario, ScenarioError, type ScenarioEvent, type ScenarioRun } from '../../src/control/scenario.js';
 import { startFirmware, type Firmware } from '../helpers/firmware.js';
-import { atThenUrc, onCleanup, openAndConnect, reply, urc, useE2eCleanup } from '../e2e/harness.js';
+import { atThenUrc, onCleanup, openAndConnect, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 
 useE2eCleanup();
 

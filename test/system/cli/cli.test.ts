@@ -1,45 +1,38 @@
 /**
- * The real `bin/vmodem` in a child process: help and profiles, a running modem with its banner,
- * link and signals, one-line errors for bad flags, logs, and an external broker.
+ * The real `bin/vmodem` (the built dist/) in a child process: a running modem with its banner,
+ * link and real signals (also to its whole process group), logs, and an external mosquitto.
+ * Help, profiles, bad flags and the in-process start are in test/cli/cli.test.ts.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
-import { haveMosquitto, startMosquitto, startMosquittoSub } from '../helpers/mosquitto.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { killAllFirmware, startFirmware, type Firmware } from '../../helpers/firmware.js';
+import { startMosquitto, startMosquittoSub } from '../../helpers/mosquitto.js';
+import { requires } from '../../helpers/requires.js';
+import { ensureDist } from '../../api/ensure-dist.js';
 import {
-  BIN,
   childPids,
   listeningPorts,
   processGroup,
   processState,
   onCleanup,
-  ROOT,
-  runCli,
   spawnCli,
   tmpDir,
   uniqueLink,
   useCliCleanup,
   waitForStdout,
   type CliRun,
-} from './helpers.js';
+} from '../../cli/helpers.js';
 
 useCliCleanup();
 
-const BANNER_END = 'Ctrl+C stops.';
+const fwNeeds = requires('python3');
+const subNeeds = requires('python3', 'mosquitto_sub');
+const extNeeds = requires('python3', 'mosquitto', 'mosquitto_sub');
 
-/** The option rows of the README's "Command line" table: flags and default. */
-function readmeOptions(): { flags: string[]; def: string }[] {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const rows: { flags: string[]; def: string }[] = [];
-  for (const line of readme.split('\n')) {
-    const m = /^\|\s*`([^`]*--[a-z][^`]*)`\s*\|\s*([^|]*)\|/.exec(line);
-    if (!m) continue;
-    rows.push({ flags: m[1]!.match(/--?[a-z][a-z-]*/g) ?? [], def: m[2]!.trim().replace(/^`|`$/g, '') });
-  }
-  return rows;
-}
+beforeAll(() => ensureDist(['cli/main.ts', 'cli/ctl.ts', 'vmodem.ts']), 120_000);
+
+const BANNER_END = 'Ctrl+C stops.';
 
 /** Start `vmodem start` with a free broker port, fast timing and a unique link; wait for the banner. */
 async function startCli(extra: string[] = []): Promise<{ run: CliRun; link: string; banner: string; cwd: string }> {
@@ -72,62 +65,8 @@ function jsonLines(text: string): Record<string, unknown>[] {
     });
 }
 
-describe('vmodem CLI: help and profiles', () => {
-  it('--help lists the commands; start --help lists every option of the README with its default', async () => {
-    const top = await runCli(['--help']);
-    expect(top.code).toBe(0);
-    expect(top.stderr).toBe('');
-    expect(top.stdout).toMatch(/^Usage: vmodem /);
-    expect(top.stdout).toMatch(/\bstart\b/);
-    expect(top.stdout).toMatch(/\bprofiles\b/);
-
-    const start = await runCli(['start', '--help']);
-    expect(start.code).toBe(0);
-    expect(start.stderr).toBe('');
-    const rows = readmeOptions();
-    expect(rows.map((r) => r.flags.find((f) => f.startsWith('--')))).toEqual(
-      expect.arrayContaining(['--profile', '--link', '--mqtt-port', '--broker', '--state-dir', '--timing', '--log-level', '--log-file']),
-    );
-    const help = start.stdout.replace(/\s+/g, ' ');
-    for (const row of rows) {
-      for (const flag of row.flags) expect(help, `start --help mentions ${flag}`).toMatch(new RegExp(`(^|[\\s,])${flag}\\b`));
-      // Defaults the README gives as values appear in the help too (commander quotes strings).
-      if (!/^[\w./-]+$/.test(row.def) || row.def === 'stderr') continue;
-      expect(help, `default of ${row.flags.join(' ')}`).toContain(/^\d+$/.test(row.def) ? `default: ${row.def})` : `default: "${row.def}"`);
-    }
-  });
-
-  it('--version prints the package version', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const r = await runCli(['--version']);
-    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
-  });
-
-  it('says in one line to build when dist/ is missing', async () => {
-    // A copy of bin/vmodem in a tree without dist/.
-    const dir = tmpDir();
-    fs.mkdirSync(path.join(dir, 'bin'));
-    fs.copyFileSync(BIN, path.join(dir, 'bin', 'vmodem'));
-    const r = await runCli(['--help'], { bin: path.join(dir, 'bin', 'vmodem') });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('vmodem: the compiled sources (dist/) are missing; run `npm run build` first\n');
-  });
-
-  it('`vmodem profiles` lists quectel-ec200 with its manual', async () => {
-    const r = await runCli(['profiles']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    const lines = r.stdout.split('\n');
-    const i = lines.findIndex((l) => l.startsWith('quectel-ec200 '));
-    expect(i).toBeGreaterThanOrEqual(0);
-    expect(lines[i]).toContain('Quectel LTE Standard(A): EC200/EC600/EC800/EG912/EG915');
-    expect(lines[i + 1]).toMatch(/^\s+manual: Quectel LTE Standard\(A\) MQTT .* \(quectel-ec200-mqtt\.txt\)$/);
-  });
-});
-
-describe('vmodem CLI: start', () => {
-  it('prints a banner (profile, link, real broker port), serves AT on the link, and exits 0 on SIGTERM removing the link', async () => {
+describe.skipIf(fwNeeds.missing)(`vmodem CLI: start (spawned bin/vmodem)${fwNeeds.note}`, () => {
+  it.skipIf(subNeeds.missing)(`prints a banner (profile, link, real broker port), serves AT on the link, and exits 0 on SIGTERM removing the link${subNeeds.note}`, async () => {
     const { run, link, banner } = await startCli();
     expect(banner).toContain('vmodem quectel-ec200 (Quectel LTE Standard(A)');
     expect(banner).toMatch(new RegExp(`serial:\\s+${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -> /dev/pts/\\d+`));
@@ -227,84 +166,7 @@ describe('vmodem CLI: start', () => {
   });
 });
 
-describe('vmodem CLI: bad flags exit non-zero with one line on stderr', () => {
-  const cases: { name: string; args: () => Promise<string[]> | string[]; want: RegExp }[] = [
-    { name: 'unknown profile', args: () => ['--profile', 'nope'], want: /unknown profile "nope".*quectel-ec200/ },
-    {
-      name: 'busy MQTT port',
-      args: async () => {
-        const srv = net.createServer();
-        await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-        onCleanup(() => new Promise<void>((r) => srv.close(() => r())));
-        return ['--mqtt-port', String((srv.address() as net.AddressInfo).port)];
-      },
-      want: /MQTT port \d+ on 127\.0\.0\.1 is already in use; choose another --mqtt-port/,
-    },
-    { name: 'link in a directory that does not exist', args: () => ['--link', '/proc/nope/x'], want: /\/proc\/nope\/x/ },
-    {
-      name: 'link path that is a regular file',
-      args: () => {
-        const f = path.join(tmpDir(), 'regular');
-        fs.writeFileSync(f, 'keep me');
-        return ['--link', f];
-      },
-      want: /exists and is not a symlink/,
-    },
-    { name: 'empty link', args: () => ['--link', ''], want: /link/ },
-    { name: 'broker URL that is no URL', args: () => ['--broker', 'not a url'], want: /--broker "not a url"/ },
-    { name: 'broker URL with another scheme', args: () => ['--broker', 'http://127.0.0.1:1883'], want: /unsupported scheme http:/ },
-    { name: 'broker URL without host', args: () => ['--broker', 'mqtt://'], want: /--broker "mqtt:\/\/"/ },
-    { name: 'broker URL with port 0', args: () => ['--broker', 'mqtt://127.0.0.1:0'], want: /port/ },
-    { name: 'broker URL with a bad port', args: () => ['--broker', 'mqtt://127.0.0.1:99999'], want: /--broker/ },
-    { name: 'unknown option', args: () => ['--bogus'], want: /unknown option '--bogus'/ },
-    { name: 'MQTT port out of range', args: () => ['--mqtt-port', '70000'], want: /--mqtt-port.*70000/ },
-    { name: 'MQTT port not a number', args: () => ['--mqtt-port', 'abc'], want: /--mqtt-port.*abc/ },
-    { name: 'unknown timing', args: () => ['--timing', 'slow'], want: /--timing.*slow/ },
-    { name: 'unknown log level', args: () => ['--log-level', 'loud'], want: /--log-level.*loud/ },
-    { name: '--mqtt-port together with --broker', args: () => ['--broker', 'mqtt://127.0.0.1:1884', '--mqtt-port', '1885'], want: /--mqtt-port.*--broker/ },
-    { name: 'log file that is a directory', args: () => ['--log-file', tmpDir()], want: /--log-file/ },
-    { name: 'log file that cannot be created', args: () => ['--log-file', '/proc/nope/vmodem.log'], want: /--log-file \/proc\/nope\/vmodem\.log/ },
-    { name: 'state dir that cannot be created', args: () => ['--state-dir', '/proc/nope/state'], want: /--state-dir \/proc\/nope\/state/ },
-  ];
-
-  for (const c of cases) {
-    it(c.name, async () => {
-      const link = uniqueLink();
-      const args = await c.args();
-      const hasLink = args.includes('--link');
-      const base = ['start', '--timing', 'fast'];
-      if (!hasLink) base.push('--link', link);
-      if (!args.includes('--broker') && !args.includes('--mqtt-port')) base.push('--mqtt-port', '0');
-      const r = await runCli([...base, ...args]);
-      expect(r.code, r.stderr).not.toBe(0);
-      expect(r.code).toBe(2);
-      expect(r.signal).toBeNull();
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.trimEnd().split('\n');
-      expect(lines, r.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/^vmodem: /);
-      expect(lines[0]).toMatch(c.want);
-      if (!hasLink) expect(fs.existsSync(link)).toBe(false);
-    });
-  }
-
-  it('the refused regular file is left untouched', async () => {
-    const f = path.join(tmpDir(), 'regular');
-    fs.writeFileSync(f, 'keep me');
-    const r = await runCli(['start', '--mqtt-port', '0', '--link', f]);
-    expect(r.code).toBe(2);
-    expect(fs.readFileSync(f, 'utf8')).toBe('keep me');
-  });
-
-  it('an unknown command is one line too', async () => {
-    const r = await runCli(['bogus']);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^vmodem: unknown command 'bogus'/);
-  });
-});
-
-describe.skipIf(!haveMosquitto())('vmodem CLI: --broker', () => {
+describe.skipIf(extNeeds.missing)(`vmodem CLI: --broker${extNeeds.note}`, () => {
   it('uses the external broker: the banner says external, no broker port is opened, mosquitto_sub sees the publish', async () => {
     const m = await startMosquitto();
     onCleanup(() => m.stop());

@@ -4,12 +4,15 @@
  * firmware restart leaves the modem (and its MQTT session) as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { mosquittoPub, startMosquittoSub } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from './harness.js';
+import { mosquittoPub, startMosquittoSub } from '../../helpers/mosquitto.js';
+import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from '../../helpers/e2e-harness.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto_sub', 'mosquitto_pub');
 
 useE2eCleanup();
 
-describe('e2e: basic AT through the PTY', () => {
+describe.skipIf(need.missing)(`e2e: basic AT through the PTY${need.note}`, () => {
   it('boots with RDY and answers AT, ATI, +CGMR, +CSQ, +CPIN?, +CREG? byte for byte (echo on)', async () => {
     const { fw } = await startE2e();
     expect(await fw.at('AT')).toBe('AT\r\r\nOK\r\n');

@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../src/vmodem.js';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
-import { haveMosquitto, mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../helpers/mosquitto.js';
+import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../../src/vmodem.js';
+import { killAllFirmware, startFirmware, type Firmware } from '../../helpers/firmware.js';
+import { mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../../helpers/mosquitto.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto', 'mosquitto_sub', 'mosquitto_pub');
 
 const OK = '\r\nOK\r\n';
 const reply = (...lines: string[]) => `\r\n${lines.join('\r\n')}\r\n${OK}`;
@@ -47,7 +50,7 @@ async function atThen(fw: Firmware, line: string, response: string, urc: string 
 
 const portOf = (vm: RunningVmodem) => Number(new URL(vm.brokerUrl).port);
 
-describe.skipIf(!haveMosquitto())('ML307R (OneMO) end to end through a real PTY', () => {
+describe.skipIf(need.missing)(`ML307R (OneMO) end to end through a real PTY${need.note}`, () => {
   it('connects, subscribes, receives and publishes QoS 0/1/2 and retained messages; the will fires on AT+CFUN=0', async () => {
     const vm = await vmodem();
     const port = portOf(vm);

@@ -4,8 +4,11 @@
  * and binary payloads in both directions.
  */
 import { describe, expect, it } from 'vitest';
-import { mosquittoPub, startMosquittoSub } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from './harness.js';
+import { mosquittoPub, startMosquittoSub } from '../../helpers/mosquitto.js';
+import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from '../../helpers/e2e-harness.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto_sub', 'mosquitto_pub');
 
 useE2eCleanup();
 
@@ -16,7 +19,7 @@ function sub(port: number, topic: string, opts: Parameters<typeof startMosquitto
   return s;
 }
 
-describe('e2e: EC200 MQTT through the PTY (embedded broker)', () => {
+describe.skipIf(need.missing)(`e2e: EC200 MQTT through the PTY (embedded broker)${need.note}`, () => {
   it('runs the manual §5.1 example byte for byte', async () => {
     const { vm, fw } = await startE2e();
     const port = vm.broker!.port;

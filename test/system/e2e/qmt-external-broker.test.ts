@@ -4,8 +4,11 @@
  * third-party clients on that broker.
  */
 import { describe, expect, it } from 'vitest';
-import { haveMosquitto, startMosquitto, startMosquittoSub, type StartMosquittoOptions } from '../helpers/mosquitto.js';
-import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from './harness.js';
+import { startMosquitto, startMosquittoSub, type StartMosquittoOptions } from '../../helpers/mosquitto.js';
+import { atThenUrc, onCleanup, openAndConnect, publishex, reply, startE2e, urc, useE2eCleanup } from '../../helpers/e2e-harness.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto', 'mosquitto_sub');
 
 useE2eCleanup();
 
@@ -15,7 +18,7 @@ async function mosquitto(opts: StartMosquittoOptions = {}) {
   return m;
 }
 
-describe.skipIf(!haveMosquitto())('e2e: EC200 MQTT through the PTY (external mosquitto)', () => {
+describe.skipIf(need.missing)(`e2e: EC200 MQTT through the PTY (external mosquitto)${need.note}`, () => {
   it('uses the external broker and starts no embedded one', async () => {
     const m = await mosquitto();
     const { vm, fw } = await startE2e({ broker: `mqtt://127.0.0.1:${m.port}` });

@@ -6,11 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, reply, startE2e, urc, useE2eCleanup } from './harness.js';
+import { onCleanup, reply, startE2e, urc, useE2eCleanup } from '../../helpers/e2e-harness.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3');
 
 useE2eCleanup();
 
-describe('e2e: EC200 SSL through the PTY', () => {
+describe.skipIf(need.missing)(`e2e: EC200 SSL through the PTY${need.note}`, () => {
   it('opens, connects and publishes over TLS when ssl is enabled, and the broker sees a TLS client', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vmodem-tls-'));
     onCleanup(() => rmSync(stateDir, { recursive: true, force: true }));

@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../src/vmodem.js';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
-import { haveMosquitto, mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../helpers/mosquitto.js';
+import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../../src/vmodem.js';
+import { killAllFirmware, startFirmware, type Firmware } from '../../helpers/firmware.js';
+import { mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../../helpers/mosquitto.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto', 'mosquitto_sub', 'mosquitto_pub');
 
 const OK = '\r\nOK\r\n';
 const running: RunningVmodem[] = [];
@@ -51,7 +54,7 @@ async function openAndConnect(fw: Firmware, idx: number, clientId: string, creds
 
 const portOf = (vm: RunningVmodem) => Number(new URL(vm.brokerUrl).port);
 
-describe.skipIf(!haveMosquitto())('BC260Y-CN end to end through a real PTY', () => {
+describe.skipIf(need.missing)(`BC260Y-CN end to end through a real PTY${need.note}`, () => {
   it('connects, subscribes, receives and publishes QoS 0/1/2 and retained messages; the will fires on AT+CFUN=0', async () => {
     const vm = await vmodem();
     const port = portOf(vm);

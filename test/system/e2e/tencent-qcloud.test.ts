@@ -12,10 +12,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningCloud } from '../../src/cloud/virtual-cloud.js';
-import { startVmodem, type RunningVmodem } from '../../src/vmodem.js';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
-import { haveMosquitto, mosquittoPub, startMosquittoSub } from '../helpers/mosquitto.js';
+import type { RunningCloud } from '../../../src/cloud/virtual-cloud.js';
+import { startVmodem, type RunningVmodem } from '../../../src/vmodem.js';
+import { killAllFirmware, startFirmware, type Firmware } from '../../helpers/firmware.js';
+import { mosquittoPub, startMosquittoSub } from '../../helpers/mosquitto.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto_sub', 'mosquitto_pub');
 
 const OK = '\r\nOK\r\n';
 const PS = 'hzvf5LF9S0isvBhDSauWMaIk';
@@ -69,7 +72,7 @@ async function okThen(fw: Firmware, line: string, result: string, timeoutMs = 10
   expect((await fw.readUntil(/\r\n\+[^\r]*\r\n/, timeoutMs)).text).toBe(`\r\n${result}\r\n`);
 }
 
-describe.skipIf(!haveMosquitto())('Tencent QCloud AT end to end through a real PTY', () => {
+describe.skipIf(need.missing)(`Tencent QCloud AT end to end through a real PTY${need.note}`, () => {
   it('signs in with its own PSK, is refused a wrong one and a forbidden topic, and exchanges messages both ways', async () => {
     const { vm, port } = await start(tempDir());
     const fw = await firmwareOn(vm);

@@ -9,14 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../src/vmodem.js';
-import { killAllFirmware, startFirmware, type Firmware } from '../helpers/firmware.js';
-import { haveMosquitto, mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../helpers/mosquitto.js';
+import { startVmodem, type RunningVmodem, type VmodemOptions } from '../../../src/vmodem.js';
+import { killAllFirmware, startFirmware, type Firmware } from '../../helpers/firmware.js';
+import { mosquittoPub, startMosquitto, startMosquittoSub, type MosquittoHandle } from '../../helpers/mosquitto.js';
+import { requires } from '../../helpers/requires.js';
+
+const need = requires('python3', 'mosquitto', 'mosquitto_sub', 'mosquitto_pub');
 
 const OK = '\r\nOK\r\n';
 const ERROR = '\r\nERROR\r\n';
 const reply = (...lines: string[]) => `\r\n${lines.join('\r\n')}\r\n${OK}`;
-const REGISTRY = path.join(import.meta.dirname, '..', '..', 'fixtures', 'registry', 'example.yaml');
+const REGISTRY = path.join(import.meta.dirname, '..', '..', '..', 'fixtures', 'registry', 'example.yaml');
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -61,7 +64,7 @@ async function atThen(fw: Firmware, line: string, response: string, urc: string 
 
 const portOf = (vm: RunningVmodem) => Number(new URL(vm.brokerUrl).port);
 
-describe.skipIf(!haveMosquitto())('YUGE CLM920 end to end through a real PTY', () => {
+describe.skipIf(need.missing)(`YUGE CLM920 end to end through a real PTY${need.note}`, () => {
   it('signs in, receives and publishes (PUB, PUBIN, PUBEX, cache mode); the will fires on AT+CFUN=0', async () => {
     const vm = await vmodem({ link: newLink(), stateDir: tmpDir('state') });
     const port = portOf(vm);
