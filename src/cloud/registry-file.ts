@@ -1,14 +1,19 @@
 /**
  * Reading and validating a device registry file (YAML or JSON; see
- * fixtures/registry/example.yaml for the documented format). Every error names the file and the
- * field, e.g. `devices.yaml: products[0].devices[1].deviceSecret: must be base64 (Tencent PSK)`.
+ * fixtures/registry/example.yaml for the documented format): {@link REGISTRY_SCHEMA} (zod) checks
+ * shapes, types and allowed values, then a few rules across fields (what each platform allows,
+ * pairs, duplicates, certificate files). Every error names the file and the field, e.g.
+ * `devices.yaml: products[0].devices[1].deviceSecret: must be base64 (the Tencent PSK)`.
  */
 import { X509Certificate } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { firstProblem, strictMapping } from '../util/schema.js';
+import { MAX_ALIAS_COUNT } from '../util/yaml-limits.js';
 import { decodeBase64 } from './crypto.js';
-import { DeviceRegistry, PLATFORMS, type NewDevice, type NewProduct, type Platform, type TopicAccess, type TopicRule } from './registry.js';
+import { DeviceRegistry, PLATFORMS, type NewDevice, type NewProduct, type Platform, type TopicRule } from './registry.js';
 import { validTopicFilter } from './topics.js';
 
 export class RegistryError extends Error {
@@ -33,7 +38,7 @@ export async function loadRegistry(file: string): Promise<DeviceRegistry> {
   }
   let data: unknown;
   try {
-    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     throw new RegistryError(file, '', `not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
@@ -46,8 +51,13 @@ export async function loadRegistry(file: string): Promise<DeviceRegistry> {
  */
 export function parseRegistry(data: unknown, opts: { file?: string; baseDir?: string } = {}): DeviceRegistry {
   const file = opts.file ?? '<registry>';
-  const v = new Validator(file, opts.baseDir ?? process.cwd());
-  const products = v.root(data);
+  if (data === null || data === undefined) throw new RegistryError(file, '', 'is empty (expected a "products" list)');
+  const r = REGISTRY_SCHEMA.safeParse(data);
+  if (!r.success) {
+    const { field, message } = firstProblem(r.error);
+    throw new RegistryError(file, field, message);
+  }
+  const products = new Rules(file, opts.baseDir ?? process.cwd()).root(r.data);
   try {
     return new DeviceRegistry(products, true, opts.file);
   } catch (err) {
@@ -55,13 +65,68 @@ export function parseRegistry(data: unknown, opts: { file?: string; baseDir?: st
   }
 }
 
-type Obj = Record<string, unknown>;
+// ---- the schema (zod): shapes, types and allowed values ----
 
-const PRODUCT_FIELDS = ['platform', 'productId', 'productKey', 'productSecret', 'accessKey', 'autoCreate', 'topics', 'devices'];
-const DEVICE_FIELDS = ['deviceName', 'deviceId', 'deviceSecret', 'certificate', 'clientId', 'deviceToken', 'topics'];
 const NAME = /^[^\s/+#]+$/;
+const NON_EMPTY = 'must be a non-empty string';
 
-class Validator {
+/** Text; a number is taken as its digits (YAML reads `productId: 12345` as a number). */
+const text = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
+  z.string({ error: NON_EMPTY }).min(1, { error: NON_EMPTY }),
+);
+const name = text.refine((s) => NAME.test(s), { error: 'must not contain spaces, "/", "+" or "#"' });
+const optionalText = text.nullish();
+
+/** A topic rule: a filter, or `{ topic, access }`. */
+const topicRule = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? { topic: v } : v),
+    strictMapping({
+      topic: z.string({ error: NON_EMPTY }),
+      access: z.enum(['pub', 'sub', 'pubsub'], { error: 'must be pub, sub or pubsub' }).optional(),
+    }),
+  )
+  .refine((t) => validTopicFilter(t.topic), { error: (iss) => `"${(iss.input as { topic: string }).topic}" is not a valid MQTT topic filter` });
+const topics = z.array(topicRule, { error: 'must be a list of topic filters' }).nullish();
+
+const DEVICE = strictMapping({
+  deviceName: name.optional(),
+  deviceId: name.optional(),
+  deviceSecret: optionalText,
+  certificate: text.optional(),
+  clientId: optionalText,
+  deviceToken: optionalText,
+  topics,
+});
+
+const PRODUCT = strictMapping({
+  platform: z.enum(PLATFORMS, {
+    error: (iss) => (typeof iss.input === 'string' && iss.input !== '' ? `unknown platform "${iss.input}" (expected one of ${PLATFORMS.join(', ')})` : NON_EMPTY),
+  }),
+  productId: name.optional(),
+  productKey: name.optional(),
+  productSecret: optionalText,
+  accessKey: optionalText,
+  autoCreate: z.boolean({ error: 'must be true or false' }).optional(),
+  topics,
+  devices: z.array(DEVICE, { error: 'must be a list of devices' }).nullish(),
+});
+
+/** A registry file's shape; what depends on the platform is checked by {@link Rules}. */
+export const REGISTRY_SCHEMA = strictMapping({
+  version: z.literal(1, { error: 'must be 1' }).optional(),
+  products: z.array(PRODUCT, { error: 'must be a list of products' }),
+});
+
+type RawRegistry = z.infer<typeof REGISTRY_SCHEMA>;
+type RawProduct = z.infer<typeof PRODUCT>;
+type RawDevice = z.infer<typeof DEVICE>;
+type RawTopics = z.infer<typeof topics>;
+
+// ---- the rules across fields: platforms, pairs, duplicates, certificate files ----
+
+class Rules {
   constructor(
     private readonly file: string,
     private readonly baseDir: string,
@@ -71,36 +136,8 @@ class Validator {
     throw new RegistryError(this.file, field, detail);
   }
 
-  private object(value: unknown, field: string, allowed: string[]): Obj {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, 'must be a mapping (key: value)');
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.fail(field ? `${field}.${key}` : key, `unknown field (expected one of ${allowed.join(', ')})`);
-    }
-    return value as Obj;
-  }
-
-  private string(value: unknown, field: string): string {
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-    if (typeof value !== 'string' || value.length === 0) this.fail(field, 'must be a non-empty string');
-    return value;
-  }
-
-  private optString(value: unknown, field: string): string | undefined {
-    return value === undefined || value === null ? undefined : this.string(value, field);
-  }
-
-  private name(value: unknown, field: string): string {
-    const s = this.string(value, field);
-    if (!NAME.test(s)) this.fail(field, 'must not contain spaces, "/", "+" or "#"');
-    return s;
-  }
-
-  root(data: unknown): NewProduct[] {
-    if (data === null || data === undefined) this.fail('', 'is empty (expected a "products" list)');
-    const obj = this.object(data, '', ['version', 'products']);
-    if (obj.version !== undefined && obj.version !== 1) this.fail('version', 'must be 1');
-    if (!Array.isArray(obj.products)) this.fail('products', 'must be a list of products');
-    const products = obj.products.map((p, i) => this.product(p, `products[${i}]`));
+  root(data: RawRegistry): NewProduct[] {
+    const products = data.products.map((p, i) => this.product(p, `products[${i}]`));
     const seen = new Set<string>();
     products.forEach((p, i) => {
       const key = `${p.platform}/${p.productId}`;
@@ -110,61 +147,44 @@ class Validator {
     return products;
   }
 
-  private product(value: unknown, field: string): NewProduct {
-    const o = this.object(value, field, PRODUCT_FIELDS);
-    const platformText = this.string(o.platform, `${field}.platform`);
-    if (!(PLATFORMS as readonly string[]).includes(platformText)) {
-      this.fail(`${field}.platform`, `unknown platform "${platformText}" (expected one of ${PLATFORMS.join(', ')})`);
-    }
-    const platform = platformText as Platform;
-    const idField = o.productId !== undefined ? 'productId' : 'productKey';
-    if (o.productId !== undefined && o.productKey !== undefined && String(o.productId) !== String(o.productKey)) {
+  private product(o: RawProduct, field: string): NewProduct {
+    const platform = o.platform;
+    if (o.productId !== undefined && o.productKey !== undefined && o.productId !== o.productKey) {
       this.fail(`${field}.productKey`, 'differs from productId (give one of them)');
     }
-    if (o[idField] === undefined) this.fail(`${field}.${platform === 'aliyun' ? 'productKey' : 'productId'}`, 'is required');
-    const productId = this.name(o[idField], `${field}.${idField}`);
+    const productId = o.productId ?? o.productKey;
+    if (productId === undefined) this.fail(`${field}.${platform === 'aliyun' ? 'productKey' : 'productId'}`, 'is required');
 
-    const productSecret = this.optString(o.productSecret, `${field}.productSecret`);
+    const productSecret = o.productSecret ?? undefined;
     if (productSecret !== undefined && (platform === 'onenet' || platform === 'huawei')) {
       this.fail(`${field}.productSecret`, `dynamic registration is not emulated for ${platform}`);
     }
-    const accessKey = this.optString(o.accessKey, `${field}.accessKey`);
+    const accessKey = o.accessKey ?? undefined;
     if (accessKey !== undefined) {
       if (platform !== 'onenet') this.fail(`${field}.accessKey`, 'only OneNET products have an access key');
       if (!decodeBase64(accessKey)?.length) this.fail(`${field}.accessKey`, 'must be base64 (the OneNET access key)');
     }
-    let autoCreate = false;
-    if (o.autoCreate !== undefined) {
-      if (typeof o.autoCreate !== 'boolean') this.fail(`${field}.autoCreate`, 'must be true or false');
-      autoCreate = o.autoCreate;
-    }
-    const topics = this.topics(o.topics, `${field}.topics`);
-    let devices: NewDevice[] = [];
-    if (o.devices !== undefined && o.devices !== null) {
-      if (!Array.isArray(o.devices)) this.fail(`${field}.devices`, 'must be a list of devices');
-      devices = o.devices.map((d, i) => this.device(d, `${field}.devices[${i}]`, platform));
-      const seen = new Set<string>();
-      devices.forEach((d, i) => {
-        if (seen.has(d.deviceName)) this.fail(`${field}.devices[${i}].deviceName`, `"${d.deviceName}" is listed twice`);
-        seen.add(d.deviceName);
-      });
-    }
-    const product: NewProduct = { platform, productId, autoCreate, topics, devices };
+    const devices = (o.devices ?? []).map((d, i) => this.device(d, `${field}.devices[${i}]`, platform));
+    const seen = new Set<string>();
+    devices.forEach((d, i) => {
+      if (seen.has(d.deviceName)) this.fail(`${field}.devices[${i}].deviceName`, `"${d.deviceName}" is listed twice`);
+      seen.add(d.deviceName);
+    });
+    const product: NewProduct = { platform, productId, autoCreate: o.autoCreate ?? false, topics: rules(o.topics), devices };
     if (productSecret !== undefined) product.productSecret = productSecret;
     if (accessKey !== undefined) product.accessKey = accessKey;
     return product;
   }
 
-  private device(value: unknown, field: string, platform: Platform): NewDevice {
-    const o = this.object(value, field, DEVICE_FIELDS);
-    if (o.deviceName !== undefined && o.deviceId !== undefined && String(o.deviceName) !== String(o.deviceId)) {
+  private device(o: RawDevice, field: string, platform: Platform): NewDevice {
+    if (o.deviceName !== undefined && o.deviceId !== undefined && o.deviceName !== o.deviceId) {
       this.fail(`${field}.deviceId`, 'differs from deviceName (give one of them)');
     }
-    const nameField = o.deviceName !== undefined ? 'deviceName' : 'deviceId';
-    if (o[nameField] === undefined) this.fail(`${field}.${platform === 'huawei' ? 'deviceId' : 'deviceName'}`, 'is required');
-    const device: NewDevice = { deviceName: this.name(o[nameField], `${field}.${nameField}`) };
+    const deviceName = o.deviceName ?? o.deviceId;
+    if (deviceName === undefined) this.fail(`${field}.${platform === 'huawei' ? 'deviceId' : 'deviceName'}`, 'is required');
+    const device: NewDevice = { deviceName };
 
-    const secret = this.optString(o.deviceSecret, `${field}.deviceSecret`);
+    const secret = o.deviceSecret ?? undefined;
     if (secret !== undefined) {
       if (platform === 'tencent' && !decodeBase64(secret)?.length) this.fail(`${field}.deviceSecret`, 'must be base64 (the Tencent PSK)');
       if (platform === 'onenet' && !decodeBase64(secret)?.length) this.fail(`${field}.deviceSecret`, 'must be base64 (the OneNET device key)');
@@ -175,7 +195,7 @@ class Validator {
       device.certificate = this.certificate(o.certificate, `${field}.certificate`);
     }
     for (const key of ['clientId', 'deviceToken'] as const) {
-      const value = this.optString(o[key], `${field}.${key}`);
+      const value = o[key] ?? undefined;
       if (value === undefined) continue;
       if (platform !== 'aliyun') this.fail(`${field}.${key}`, 'only Aliyun devices have a regnwl clientId/deviceToken');
       device[key] = value;
@@ -183,12 +203,11 @@ class Validator {
     if ((device.clientId === undefined) !== (device.deviceToken === undefined)) {
       this.fail(`${field}.${device.clientId === undefined ? 'clientId' : 'deviceToken'}`, 'clientId and deviceToken go together');
     }
-    device.topics = this.topics(o.topics, `${field}.topics`);
+    device.topics = rules(o.topics);
     return device;
   }
 
-  private certificate(value: unknown, field: string): { path: string; fingerprint256: string } {
-    const rel = this.string(value, field);
+  private certificate(rel: string, field: string): { path: string; fingerprint256: string } {
     const file = path.resolve(this.baseDir, rel);
     let pem: Buffer;
     try {
@@ -203,26 +222,8 @@ class Validator {
       this.fail(field, `${file} is not a PEM certificate`);
     }
   }
+}
 
-  private topics(value: unknown, field: string): TopicRule[] {
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) this.fail(field, 'must be a list of topic filters');
-    return value.map((t, i) => {
-      const f = `${field}[${i}]`;
-      let filter: string;
-      let access: TopicAccess = 'pubsub';
-      if (typeof t === 'string') {
-        filter = t;
-      } else {
-        const o = this.object(t, f, ['topic', 'access']);
-        filter = this.string(o.topic, `${f}.topic`);
-        if (o.access !== undefined) {
-          if (o.access !== 'pub' && o.access !== 'sub' && o.access !== 'pubsub') this.fail(`${f}.access`, 'must be pub, sub or pubsub');
-          access = o.access;
-        }
-      }
-      if (!validTopicFilter(filter)) this.fail(f, `"${filter}" is not a valid MQTT topic filter`);
-      return { filter, access };
-    });
-  }
+function rules(list: RawTopics): TopicRule[] {
+  return (list ?? []).map((t) => ({ filter: t.topic, access: t.access ?? 'pubsub' }));
 }

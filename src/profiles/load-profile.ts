@@ -1,10 +1,13 @@
 /**
- * Loads and validates profiles from the `profiles/` folder of the package. A profile that does
- * not validate is a packaging bug: the error names the file and the field.
+ * Loads and validates profiles from the `profiles/` folder of the package against
+ * {@link PROFILE_SCHEMA} (zod). A profile that does not validate is a packaging bug: the error
+ * names the file, the field and what is allowed.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { firstProblem } from '../util/schema.js';
 import type { Profile } from './profile.js';
 
 export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
@@ -38,36 +41,57 @@ export function loadProfile(id: string, dir = PROFILES_DIR): Profile {
   return validateProfile(data, file);
 }
 
+const nonEmpty = z.string({ error: 'a non-empty string' }).min(1, { error: 'a non-empty string' });
+const mapping = (what = 'an object') => z.record(z.string(), z.unknown(), { error: what });
+
+/**
+ * The profile schema. Messages are the "what is allowed" half of `"<field>" must be <…>`.
+ * Vendor data under `settings` is checked by each command set when it reads it.
+ */
+export const PROFILE_SCHEMA = z.object(
+  {
+    id: nonEmpty,
+    module: nonEmpty,
+    vendor: nonEmpty,
+    manual: z.object({ file: nonEmpty, title: nonEmpty }, { error: 'an object' }),
+    identity: z.object(
+      {
+        manufacturer: nonEmpty,
+        model: nonEmpty,
+        revision: nonEmpty,
+        imei: nonEmpty.regex(/^\d{15}$/, { error: 'a 15-digit string' }),
+        ati: z.array(z.string({ error: 'a string' }), { error: 'an array of strings' }),
+      },
+      { error: 'an object' },
+    ),
+    at: z.object(
+      {
+        maxLineLength: z.int({ error: 'an integer ≥ 16' }).min(16, { error: 'an integer ≥ 16' }),
+        prompt: nonEmpty,
+        echo: z.boolean({ error: 'a boolean' }),
+        cmee: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: '0, 1 or 2' }),
+        backslashInQuotes: z.boolean({ error: 'a boolean' }).optional(),
+      },
+      { error: 'an object' },
+    ),
+    cmeErrors: z.record(z.string(), z.string({ error: 'a string (the verbose text)' }), { error: 'an object' }),
+    timing: z.record(z.string(), z.number({ error: 'a number ≥ 0' }).min(0, { error: 'a number ≥ 0' }), { error: 'an object' }),
+    commandSets: z.array(z.string({ error: 'a set id' }), { error: 'an array of set ids' }),
+    settings: mapping(),
+  },
+  { error: 'an object' },
+);
+
+// The schema and the hand-written Profile type must describe the same thing.
+const _sameShape: (p: z.infer<typeof PROFILE_SCHEMA>) => Profile = (p) => p;
+void _sameShape;
+
 export function validateProfile(data: unknown, where: string): Profile {
-  const fail = (field: string, want: string): never => {
-    throw new ProfileError(`${where}: "${field}" must be ${want}`);
-  };
-  if (typeof data !== 'object' || data === null) return fail('(root)', 'an object');
-  const p = data as Record<string, unknown>;
-  const str = (o: Record<string, unknown>, k: string, path: string) => {
-    if (typeof o[k] !== 'string' || o[k] === '') fail(`${path}${k}`, 'a non-empty string');
-  };
-  const obj = (o: Record<string, unknown>, k: string, path: string) => {
-    if (typeof o[k] !== 'object' || o[k] === null || Array.isArray(o[k])) fail(`${path}${k}`, 'an object');
-    return o[k] as Record<string, unknown>;
-  };
-  for (const k of ['id', 'module', 'vendor']) str(p, k, '');
-  const manual = obj(p, 'manual', '');
-  str(manual, 'file', 'manual.');
-  str(manual, 'title', 'manual.');
-  const identity = obj(p, 'identity', '');
-  for (const k of ['manufacturer', 'model', 'revision', 'imei']) str(identity, k, 'identity.');
-  if (!/^\d{15}$/.test(String(identity.imei))) fail('identity.imei', 'a 15-digit string');
-  if (!Array.isArray(identity.ati)) fail('identity.ati', 'an array of strings');
-  const at = obj(p, 'at', '');
-  if (!Number.isInteger(at.maxLineLength) || (at.maxLineLength as number) < 16) fail('at.maxLineLength', 'an integer ≥ 16');
-  str(at, 'prompt', 'at.');
-  if (typeof at.echo !== 'boolean') fail('at.echo', 'a boolean');
-  if (![0, 1, 2].includes(at.cmee as number)) fail('at.cmee', '0, 1 or 2');
-  obj(p, 'cmeErrors', '');
-  const timing = obj(p, 'timing', '');
-  for (const [k, v] of Object.entries(timing)) if (typeof v !== 'number' || v < 0) fail(`timing.${k}`, 'a number ≥ 0');
-  if (!Array.isArray(p.commandSets) || p.commandSets.some((s) => typeof s !== 'string')) fail('commandSets', 'an array of set ids');
-  obj(p, 'settings', '');
+  const r = PROFILE_SCHEMA.safeParse(data);
+  if (!r.success) {
+    const { field, message } = firstProblem(r.error);
+    throw new ProfileError(`${where}: "${field || '(root)'}" must be ${message}`);
+  }
+  // The parsed copy drops nothing we use, but the original keeps any extra keys a set reads.
   return data as Profile;
 }
