@@ -1,0 +1,149 @@
+/**
+ * One Aedes broker per profile, reached in memory (memoryLinkOpener), with the broker faults the
+ * control API plays over TCP (src/control/network-faults.ts, controller.ts) redone for the
+ * in-memory link: drop every device connection from the broker side, stall (nothing passes
+ * either way; leaving the stall drops the connections, as a stalled TCP stream cannot resume),
+ * broker down (connections drop, opens are refused) and up, CONNECT refused (CONNACK 5).
+ */
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError } from 'aedes';
+import type { LinkOpener } from '../../src/mqtt/types.js';
+import { LinkOpenError } from '../../src/mqtt/types.js';
+import { duplexPair, memoryLinkOpener, type StreamBroker } from '../../src/mqtt/memory-link.js';
+
+interface Connection {
+  device: Duplex;
+  broker: Duplex;
+}
+
+/**
+ * One case's view of the broker: its own links, faults and byte count, so cases can run side by
+ * side on one Aedes without disturbing each other.
+ */
+export class BrokerTenant implements StreamBroker {
+  down = false;
+  stalled = false;
+  refuseConnect = false;
+  /** Bytes that crossed this tenant's links either way (the harness's "still moving" signal). */
+  bytes = 0;
+  readonly opener: LinkOpener;
+  private readonly conns = new Set<Connection>();
+
+  constructor(private readonly owner: FuzzBroker) {
+    this.opener = memoryLinkOpener(this, {
+      refuse: () => (this.down ? new LinkOpenError('refused', 'broker down (fuzz)') : undefined),
+    });
+  }
+
+  /** The broker side of a device link: a gate that counts and stalls, then Aedes. */
+  handle(device: Duplex): void {
+    const [outer, inner] = duplexPair();
+    const conn: Connection = { device, broker: outer };
+    this.conns.add(conn);
+    device.on('data', (d: Buffer) => {
+      this.bytes += d.length;
+      if (!this.stalled && !outer.destroyed) outer.write(d);
+    });
+    outer.on('data', (d: Buffer) => {
+      this.bytes += d.length;
+      if (!this.stalled && !device.destroyed) device.write(d);
+    });
+    const close = (): void => {
+      if (this.conns.delete(conn)) this.bytes++;
+      if (!device.destroyed) device.destroy();
+      if (!outer.destroyed) outer.destroy();
+    };
+    for (const s of [device, outer]) {
+      s.on('end', close);
+      s.on('close', close);
+      s.on('error', close);
+    }
+    this.owner.attach(inner, this);
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  dropAll(): void {
+    for (const c of [...this.conns]) {
+      c.device.destroy();
+      c.broker.destroy();
+    }
+  }
+
+  stall(on: boolean): void {
+    this.stalled = on;
+    if (!on) this.dropAll();
+  }
+
+  setDown(on: boolean): void {
+    this.down = on;
+    if (on) this.dropAll();
+  }
+
+  /** The cloud publishes to the device (any device subscribed to `topic`). */
+  deliver(topic: string, payload: Buffer, qos: 0 | 1): void {
+    this.owner.aedes.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, () => {});
+  }
+
+  private readonly watched = new Set<string>();
+
+  /** Start recording what devices publish on `topic`. */
+  watch(topic: string): void {
+    this.watched.add(topic);
+    this.owner.received.set(topic, []);
+  }
+
+  /** What devices published on a watched `topic`. */
+  received(topic: string): Buffer[] {
+    return this.owner.received.get(topic) ?? [];
+  }
+
+  /** End of the case: drop its links and forget its messages. */
+  close(): void {
+    this.down = false;
+    this.stalled = false;
+    this.dropAll();
+    for (const t of this.watched) this.owner.received.delete(t);
+    this.watched.clear();
+  }
+}
+
+export class FuzzBroker {
+  /** What devices published on the topics tenants watch (payloads in arrival order). */
+  readonly received = new Map<string, Buffer[]>();
+  private readonly tenants = new WeakMap<Duplex, BrokerTenant>();
+
+  private constructor(readonly aedes: Aedes) {
+    aedes.authenticate = (client, _user, _pass, done) => {
+      const conn = (client as unknown as { conn?: Duplex }).conn;
+      const tenant = conn ? this.tenants.get(conn) : undefined;
+      if (!tenant?.refuseConnect) return done(null, true);
+      const err = new Error('not authorized (fuzz)') as AuthenticateError;
+      err.returnCode = 5;
+      done(err, false);
+    };
+    aedes.on('publish', (packet, client) => {
+      if (!client) return; // broker-internal ($SYS, the cloud's own deliveries)
+      this.received.get(packet.topic)?.push(Buffer.from(packet.payload));
+    });
+  }
+
+  static async create(): Promise<FuzzBroker> {
+    return new FuzzBroker(await Aedes.createBroker());
+  }
+
+  tenant(): BrokerTenant {
+    return new BrokerTenant(this);
+  }
+
+  attach(stream: Duplex, tenant: BrokerTenant): void {
+    this.tenants.set(stream, tenant);
+    this.aedes.handle(stream);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.aedes.close(() => resolve()));
+  }
+}
