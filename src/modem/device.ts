@@ -8,6 +8,14 @@ import type { CommandDef, Line } from '../at/types.js';
 import type { LinkOpener } from '../mqtt/types.js';
 import type { Profile } from '../profiles/profile.js';
 import type { Clock } from '../util/clock.js';
+import type { NetworkTiming } from '../mqtt/network-timing.js';
+import type { MqttSession, SessionOptions } from '../mqtt/session.js';
+
+/** What a vendor says about a session; the modem adds its links, clock, timing, log and fault boundary. */
+export type VendorSessionOptions = Omit<SessionOptions, 'links' | 'clock' | 'log' | 'onFault' | 'timing' | 'dataReady'> & {
+  /** Whether the data path is up. Default: the cellular network's `dataReady`. */
+  dataReady?: () => boolean;
+};
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
@@ -24,6 +32,10 @@ export interface Device {
   readonly links: LinkOpener;
   /** Every timer of this module (URC delays, retransmissions, reconnect waits) runs on it. */
   readonly clock: Clock;
+  /** The radio's round trips: network results are never reported sooner ("real" timing). */
+  readonly netTiming: NetworkTiming;
+  /** A new MQTT session (the session core) wired to this module's links, clock and timing. */
+  mqttSession(opts: VendorSessionOptions): MqttSession;
   /**
    * The last-resort boundary: an unexpected error inside this module (a bug, never a firmware
    * or network condition) is logged with the modem's name and counted; the module goes on.

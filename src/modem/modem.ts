@@ -13,6 +13,8 @@ import { Timing, type TimingMode } from './timing.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import { directoryFlashStore, flashDirFor } from './module-flash.js';
 import { realClock, type Clock } from '../util/clock.js';
+import { NetworkTiming } from '../mqtt/network-timing.js';
+import { MqttSession } from '../mqtt/session.js';
 import { reportFault } from '../util/faults.js';
 
 export interface ModemOptions {
@@ -70,6 +72,8 @@ export class Modem {
     const name = opts.name ?? opts.imei ?? opts.profile.identity.imei;
     const engine = this.engine;
     const timing = new Timing(opts.timing ?? 'real', opts.profile.timing);
+    const clock = opts.clock ?? realClock;
+    const netTiming = new NetworkTiming(opts.profile.networkTiming, timing.mode === 'real');
     this.device = {
       profile: opts.profile,
       log: opts.log,
@@ -77,7 +81,18 @@ export class Modem {
       network: this.network,
       timing,
       links: opts.links,
-      clock: opts.clock ?? realClock,
+      clock,
+      netTiming,
+      mqttSession: (o) =>
+        new MqttSession({
+          dataReady: () => this.network.dataReady,
+          ...o,
+          links: opts.links,
+          clock,
+          log: opts.log,
+          timing: netTiming,
+          onFault: (err, where) => this.device.fault(err, where),
+        }),
       fault: (err: unknown, where: string) => {
         this.faults++;
         reportFault({ modem: name, where, err, log: this.log });

@@ -40,6 +40,11 @@ export interface Profile {
   cmeErrors: Record<string, string>;
   /** Named delays in milliseconds that model the real module ("real" timing). */
   timing: Record<string, number>;
+  /**
+   * The network as the module's radio sees it (src/mqtt/network-timing.ts): results that need
+   * the network are reported no sooner than its round trips allow ("real" timing only).
+   */
+  networkTiming?: { link: string; rttMs: number; processingMs: number; why: string };
   /** Command sets to enable, in order; later sets override earlier commands of the same name. */
   commandSets: string[];
   /** Vendor data for the command sets (limits, defaults, result codes), keyed by set id. */

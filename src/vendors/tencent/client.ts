@@ -26,7 +26,7 @@
 import type { Logger } from 'pino';
 import type { Line } from '../../at/types.js';
 import type { Device } from '../../modem/device.js';
-import { MqttSession, type AttemptPlan, type AttemptResult, type RequestResult, type SessionLoss } from '../../mqtt/session.js';
+import type { MqttSession, AttemptPlan, AttemptResult, RequestResult, SessionLoss } from '../../mqtt/session.js';
 import type { IncomingMessage, RetryPolicy } from '../../mqtt/types.js';
 import type { TencentProfileData } from './context.js';
 import { CME, connectError, disconnectError, openError, SDK } from './errors.js';
@@ -83,17 +83,13 @@ export class TencentMqttClient {
   ) {
     this.params = defaultParams(data);
     this.log = device.log.child({ component: 'tencent-mqtt' });
-    this.session = new MqttSession({
+    this.session = device.mqttSession({
       name: 'tencent',
-      links: device.links,
-      clock: device.clock,
-      log: device.log,
       dataReady: () => hooks.netReady(),
       ids: { source: 'counter', qos0TakesId: false },
       reconnect: () => (this.params.reconnect ? (n) => this.reconnectWait(n) : undefined),
       resubscribe: () => this.policy(),
       reconnectThroughNetworkLoss: true,
-      onFault: (err, where) => device.fault(err, where),
     });
     this.session.on('message', (m) => this.onMessage(m));
     this.session.on('lost', (loss) => this.onLost(loss));

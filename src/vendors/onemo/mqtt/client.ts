@@ -141,15 +141,10 @@ export class OneMoClient {
   ) {
     this.config = defaultClientConfig(data);
     this.log = device.log.child({ component: 'onemo-mqtt', client: id });
-    const session = new MqttSession({
+    const session = device.mqttSession({
       name: `onemo-${id}`,
-      links: device.links,
-      clock: device.clock,
-      log: device.log,
-      dataReady: () => device.network.dataReady,
       ids: { source: 'counter', qos0TakesId: true },
       reconnect: () => this.reconnectDelays(),
-      onFault: (err, where) => device.fault(err, where),
     });
     session.on('message', (m) => this.onMessage(m));
     session.on('pingresp', () => {

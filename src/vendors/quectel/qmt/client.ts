@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { Device } from '../../../modem/device.js';
-import { MqttSession, type ConnectResult, type RequestResult, type SessionLoss } from '../../../mqtt/session.js';
+import type { MqttSession, ConnectResult, RequestResult, SessionLoss } from '../../../mqtt/session.js';
 import type { IncomingMessage, RetryPolicy } from '../../../mqtt/types.js';
 import type { QmtClientConfig } from './client-config.js';
 import type { QmtProfileData } from './context.js';
@@ -67,15 +67,7 @@ export class QmtClient {
     this.slots = new Array<StoredMessage | undefined>(data.recvSlots).fill(undefined);
     this.log = device.log.child({ component: 'qmt', client: idx });
     // <msgid> is the firmware's (§3.3.6–§3.3.8): the core refuses one still in flight.
-    this.session = new MqttSession({
-      name: `qmt${idx}`,
-      links: device.links,
-      clock: device.clock,
-      log: device.log,
-      dataReady: () => device.network.dataReady,
-      ids: { source: 'caller' },
-      onFault: (err, where) => device.fault(err, where),
-    });
+    this.session = device.mqttSession({ name: `qmt${idx}`, ids: { source: 'caller' } });
     this.session.on('message', (m) => this.deliver(m));
     this.session.on('lost', (loss) => this.onLost(loss));
   }

@@ -36,7 +36,7 @@ import type { Logger } from 'pino';
 import type { Line } from '../../../at/types.js';
 import type { Device } from '../../../modem/device.js';
 import type { FlashStore } from '../../../modem/module-flash.js';
-import { MqttSession, type AttemptPlan, type AttemptResult, type RequestResult, type SessionLoss } from '../../../mqtt/session.js';
+import type { MqttSession, AttemptPlan, AttemptResult, RequestResult, SessionLoss } from '../../../mqtt/session.js';
 import type { ConnectOptions, IncomingMessage, RetryPolicy } from '../../../mqtt/types.js';
 import { textToAt } from './args.js';
 import { aliyunConnwlCredentials, aliyunDeviceCredentials, aliyunRegisterCredentials } from './aliyun-sign.js';
@@ -116,16 +116,9 @@ export class YugeClient {
   ) {
     this.config = defaultConfig(data);
     this.log = device.log.child({ component: 'yuge-imqtt' });
-    const common = {
-      links: device.links,
-      clock: device.clock,
-      log: this.log,
-      dataReady: () => device.network.dataReady,
-      onFault: (err: unknown, where: string) => device.fault(err, where),
-    };
     // Packet ids: one counter that the CONNECT restarts at 1; QoS 0 publishes take a number too.
-    this.session = new MqttSession({ ...common, name: '0', ids: { source: 'counter', qos0TakesId: true, afterConnect: 1 } });
-    this.registrar = new MqttSession({ ...common, name: 'dynreg', ids: { source: 'counter', qos0TakesId: true } });
+    this.session = device.mqttSession({ name: '0', ids: { source: 'counter', qos0TakesId: true, afterConnect: 1 } });
+    this.registrar = device.mqttSession({ name: 'dynreg', ids: { source: 'counter', qos0TakesId: true } });
     this.session.on('message', (m) => this.onMessage(m));
     this.session.on('lost', (loss) => this.onLost(loss));
     this.registrar.on('lost', (loss) => this.onRegistrationLost(loss));
