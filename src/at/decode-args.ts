@@ -26,12 +26,41 @@ export interface StringParam {
 
 export type ParamSpec = IntParam | StringParam;
 
+/** What any parameter list decodes to, when its shape is not known to the compiler. */
 export type Decoded = (number | string | undefined)[];
 
-export type DecodeResult = { ok: true; values: Decoded } | { ok: false; problem: string };
+/**
+ * The value one parameter decodes to: an int is a `number` — or the union of its `values` when
+ * they are written out in place (`values: [0, 1, 4]` → `0 | 1 | 4`); a string is a `string`.
+ */
+export type ParamValue<P extends ParamSpec> = P extends { type: 'int'; values: readonly (infer V extends number)[] }
+  ? number extends V
+    ? number
+    : V
+  : P extends { type: 'int' }
+    ? number
+    : string;
 
-/** Decode `args` against `params`: arity, type and range. Missing optional values are undefined. */
-export function decodeArgs(params: readonly ParamSpec[], args: readonly RawArg[]): DecodeResult {
+/** A parameter with `optional` (unless it is literally `false`) may be absent: `undefined`. */
+type MaybeAbsent<P extends ParamSpec> = 'optional' extends keyof P ? (P extends { optional: false } ? never : undefined) : never;
+
+/**
+ * The typed tuple a parameter list decodes to: `[{ type: 'int' }, { type: 'string', optional:
+ * true }]` → `[number, string | undefined]`. A list whose length is unknown (typed as
+ * `ParamSpec[]`) decodes to {@link Decoded}, as before.
+ */
+export type DecodedOf<Ps extends readonly ParamSpec[]> = number extends Ps['length']
+  ? Decoded
+  : { -readonly [K in keyof Ps]: Ps[K] extends ParamSpec ? ParamValue<Ps[K]> | MaybeAbsent<Ps[K]> : never };
+
+export type DecodeResult<V = Decoded> = { ok: true; values: V } | { ok: false; problem: string };
+
+/**
+ * Decode `args` against `params`: arity, type and range. Missing optional values are undefined.
+ * Written in place, the parameter list types the result (see {@link DecodedOf}), so handlers
+ * need no casts.
+ */
+export function decodeArgs<const Ps extends readonly ParamSpec[]>(params: Ps, args: readonly RawArg[]): DecodeResult<DecodedOf<Ps>> {
   if (args.length > params.length) return { ok: false, problem: `too many arguments (${args.length} > ${params.length})` };
   const values: Decoded = [];
   for (let i = 0; i < params.length; i++) {
@@ -46,7 +75,8 @@ export function decodeArgs(params: readonly ParamSpec[], args: readonly RawArg[]
     if (typeof v === 'object') return { ok: false, problem: v.problem };
     values.push(v);
   }
-  return { ok: true, values };
+  // Each value was checked against its parameter above: the tuple type is what was decoded.
+  return { ok: true, values: values as DecodedOf<Ps> };
 }
 
 export function decodeOne(p: ParamSpec, a: RawArg): number | string | { problem: string } {

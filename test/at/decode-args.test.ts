@@ -1,8 +1,10 @@
 /**
  * decodeArgs: raw arguments checked against a parameter list (arity, type, range, optional).
  */
-import { describe, expect, it } from 'vitest';
-import { decodeArgs, decodeOne, rangeText, type ParamSpec } from '../../src/at/decode-args.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { decodeArgs, decodeOne, rangeText, type Decoded, type DecodedOf, type IntParam, type ParamSpec } from '../../src/at/decode-args.js';
+import { ok, type CommandContext } from '../../src/at/types.js';
+import { withArgs } from '../../src/vendors/common/decode.js';
 import { splitArgs } from '../../src/at/parse-command-line.js';
 
 const OPEN: ParamSpec[] = [
@@ -118,5 +120,98 @@ describe('rangeText', () => {
   it('renders a range as (min-max) and a list as (a,b)', () => {
     expect(rangeText({ name: 'n', type: 'int', min: 0, max: 5 })).toBe('(0-5)');
     expect(rangeText({ name: 'n', type: 'int', values: [0, 1, 4] })).toBe('(0,1,4)');
+  });
+});
+
+describe('typed values (checked by the compiler; the runtime values are asserted too)', () => {
+  it('types an int as number and a string as string, in parameter order', () => {
+    const r = decodeArgs(
+      [
+        { name: 'client_idx', type: 'int', min: 0, max: 5 },
+        { name: 'host_name', type: 'string' },
+      ],
+      splitArgs('0,"h"'),
+    );
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<[number, string]>();
+    expect(r.values).toEqual([0, 'h']);
+  });
+
+  it('adds undefined to an optional parameter only', () => {
+    const r = decodeArgs(
+      [
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'int', optional: true },
+        { name: 'c', type: 'string', optional: true },
+        { name: 'd', type: 'string', optional: false },
+      ],
+      splitArgs('1,,,"d"'),
+    );
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<[number, number | undefined, string | undefined, string]>();
+    expect(r.values).toEqual([1, undefined, undefined, 'd']);
+  });
+
+  it('narrows an int with a list of values written in place to the union of those values', () => {
+    const r = decodeArgs(
+      [
+        { name: 'fun', type: 'int', values: [0, 1, 4] },
+        { name: 'rst', type: 'int', values: [0, 1], optional: true },
+      ],
+      splitArgs('4'),
+    );
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<[0 | 1 | 4, 0 | 1 | undefined]>();
+    expect(r.values).toEqual([4, undefined]);
+  });
+
+  it('keeps number for a list of values typed as number[] (not written in place)', () => {
+    const values: number[] = [3, 4];
+    expectTypeOf<DecodedOf<[{ name: 'v'; type: 'int'; values: number[] }]>>().toEqualTypeOf<[number]>();
+    const r = decodeArgs([{ name: 'vsn', type: 'int', values }], splitArgs('4'));
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<[number]>();
+  });
+
+  it('types a parameter built elsewhere by its declared type (ParamSpec: number | string | undefined; IntParam: number)', () => {
+    const idx: IntParam = { name: 'client_idx', type: 'int', min: 0, max: 5 };
+    // As vendor helpers build them (`clientIdxParam(q): ParamSpec`).
+    const anyParam = (): ParamSpec => ({ name: 'x', type: 'string', optional: true });
+    const r = decodeArgs([idx, anyParam()], splitArgs('1,"x"'));
+    if (!r.ok) throw new Error(r.problem);
+    // IntParam's optional is `boolean | undefined`: the compiler cannot rule absence out.
+    expectTypeOf(r.values).toEqualTypeOf<[number | undefined, string | number | undefined]>();
+    expect(r.values).toEqual([1, 'x']);
+  });
+
+  it('falls back to Decoded for a list whose length the compiler does not know, as before', () => {
+    expectTypeOf(decode).returns.toEqualTypeOf<ReturnType<typeof decodeArgs<readonly ParamSpec[]>>>();
+    const r = decode(OPEN, '0,"host",1883');
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<Decoded>();
+    // An existing handler typed with Decoded still fits a typed list (its casts become redundant).
+    const handler = (values: Decoded) => values.length;
+    const typed = decodeArgs([{ name: 'n', type: 'int' }], splitArgs('1'));
+    if (typed.ok) expect(handler(typed.values)).toBe(1);
+  });
+
+  it('hands withArgs callbacks the typed tuple', async () => {
+    const ctx = { args: splitArgs('2,"t"') } as unknown as CommandContext;
+    let seen: unknown;
+    const out = await withArgs(
+      ctx,
+      [
+        { name: 'n', type: 'int', values: [0, 1, 2] },
+        { name: 'topic', type: 'string' },
+      ],
+      ([n, topic]) => {
+        expectTypeOf(n).toEqualTypeOf<0 | 1 | 2>();
+        expectTypeOf(topic).toEqualTypeOf<string>();
+        seen = [n, topic];
+        return ok();
+      },
+    );
+    expect(out).toEqual(ok());
+    expect(seen).toEqual([2, 't']);
   });
 });

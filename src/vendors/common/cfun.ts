@@ -20,7 +20,7 @@ export function cfunCommand(device: Device, reboot: () => void): CommandDef {
           { name: 'rst', type: 'int', values: [0, 1], optional: true },
         ],
         ([fun, rst]) => {
-          net.setCfun(fun as 0 | 1 | 4);
+          net.setCfun(fun);
           if (rst === 1) reboot();
           return ok();
         },

@@ -10,8 +10,8 @@ export function cmeeCommand(device: Device): CommandDef {
     test: () => ok('+CMEE: (0-2)'),
     read: () => ok(`+CMEE: ${s.cmee}`),
     set: (ctx) =>
-      withArgs(ctx, [{ name: 'n', type: 'int', min: 0, max: 2 }], ([n]) => {
-        s.cmee = n as 0 | 1 | 2;
+      withArgs(ctx, [{ name: 'n', type: 'int', values: [0, 1, 2] }], ([n]) => {
+        s.cmee = n;
         return ok();
       }),
   };

@@ -1,5 +1,5 @@
 /** Decode-or-answer helpers shared by command handlers. */
-import { decodeArgs, type Decoded, type ParamSpec } from '../../at/decode-args.js';
+import { decodeArgs, type DecodedOf, type ParamSpec } from '../../at/decode-args.js';
 import { error, type CommandContext, type Outcome } from '../../at/types.js';
 
 /** 3GPP TS 27.007 §9.2.1: 50 "Incorrect parameters", 3 "operation not allowed". */
@@ -8,12 +8,14 @@ export const CME_NOT_ALLOWED = 3;
 
 /**
  * Decode the set-form arguments; on failure answer with `onError` (default: CME 50, rendered per
- * AT+CMEE). Vendor commands that document a plain `ERROR` pass `error()`.
+ * AT+CMEE). Vendor commands that document a plain `ERROR` pass `error()`. A parameter list
+ * written in place types `run`'s values (`[{ type: 'int' }]` → `[number]`; see DecodedOf); a
+ * wrapper keeps that by being generic the same way (`<const Ps extends readonly ParamSpec[]>`).
  */
-export function withArgs(
+export function withArgs<const Ps extends readonly ParamSpec[]>(
   ctx: CommandContext,
-  params: readonly ParamSpec[],
-  run: (values: Decoded) => Outcome | Promise<Outcome>,
+  params: Ps,
+  run: (values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
   onError: (problem: string) => Outcome = (problem) => error(CME_INCORRECT_PARAMETERS, problem),
 ): Outcome | Promise<Outcome> {
   const r = decodeArgs(params, ctx.args);

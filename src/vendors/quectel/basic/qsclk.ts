@@ -15,7 +15,7 @@ export function qsclkCommand(_device: Device): { command: CommandDef; reset: () 
       read: () => ok(`+QSCLK: ${mode}`),
       set: (ctx) =>
         withArgs(ctx, [{ name: 'n', type: 'int', min: 0, max: 2 }], ([n]) => {
-          mode = n as number;
+          mode = n;
           return ok();
         }),
     },
