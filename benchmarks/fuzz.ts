@@ -63,7 +63,7 @@ async function fuzzProfile(id: string, o: Options): Promise<Summary> {
   const p = await profileUnderFuzz(id);
   const stats: BatchStats = { cases: 0, lines: 0 };
   const failures: string[] = [];
-  const arb = batchArb(p, o.batch, { maxSteps: 20, hugeLines: true });
+  const arb = batchArb(p, o.batch, { maxSteps: 20, hugeLines: true, burstMax: 128 });
   const t0 = performance.now();
   let heapStart: number | undefined;
   let heapEnd = 0;

@@ -158,6 +158,8 @@ export interface CaseOptions {
   maxSteps: number;
   /** Allow 64 KiB lines (costly: tests keep them rare). */
   hugeLines: boolean;
+  /** Most lines in one pipelined burst (default 8; the fuzz run sends longer bursts). */
+  burstMax?: number;
 }
 
 export function stepArb(corpus: Corpus, kit: ProfileKit, opts: CaseOptions): fc.Arbitrary<Step> {
@@ -165,7 +167,7 @@ export function stepArb(corpus: Corpus, kit: ProfileKit, opts: CaseOptions): fc.
   const brokerEvents: BrokerEvent[] = ['drop', 'stall', 'unstall', 'down', 'up', 'refuse', 'accept', 'deliver'];
   const arbs: fc.WeightedArbitrary<Step>[] = [
     { weight: 30, arbitrary: line.map((text): Step => ({ t: 'line', text })) },
-    { weight: 8, arbitrary: fc.array(line, { minLength: 2, maxLength: 8 }).map((lines): Step => ({ t: 'burst', lines })) },
+    { weight: 8, arbitrary: fc.array(line, { minLength: 2, maxLength: opts.burstMax ?? 8, size: 'max' }).map((lines): Step => ({ t: 'burst', lines })) },
     { weight: 3, arbitrary: fc.tuple(line, fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 4 })).map(([text, sizes]): Step => ({ t: 'chunked', text, sizes })) },
     { weight: 3, arbitrary: fc.uint8Array({ maxLength: 64 }).map((b): Step => ({ t: 'raw', bytes: Buffer.from(b) })) },
     {
