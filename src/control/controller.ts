@@ -310,6 +310,9 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   setLatency(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new ControlError('bad-latency', 'latency must be 0–600000 ms');
     this.parts.faults.settings.latencyMs = ms;
+    // The proxy delays MQTT packets; the network model adds the same to every round trip the
+    // module waits for, the TCP and TLS handshakes and the DNS lookup included.
+    this.parts.modem.device.netTiming.extraLatencyMs = ms;
     this.state('latency', { ms });
   }
 
