@@ -3,13 +3,16 @@
  * modems with their own profile, name, link and IMEI. Keys are the long flags of `vmodem start`
  * without the dashes (`mqtt-port: 0`; camelCase `mqttPort` is accepted too); a nested mapping
  * joins its keys with a dash (`control: { port: 0 }` is `control-port: 0`). Relative paths are
- * relative to the config file. Flags given on the command line win over the file.
+ * relative to the config file. Flags given on the command line win over the file. Values are
+ * checked with zod schemas per kind of setting; errors name the file, the line and the key.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Command } from 'commander';
 import { listProfileIds } from '../profiles/load-profile.js';
+import { z } from 'zod';
+import { firstProblem, mustBe, typeName } from '../util/schema.js';
 import { yamlToJs } from '../util/yaml-limits.js';
 import { parseBrokerUrl, VmodemConfigError, type ModemSpec, type VmodemOptions } from '../vmodem.js';
 
@@ -33,7 +36,7 @@ const KNOWN: Record<string, Kind> = {
   'control-token': 'string',
 };
 const MODEM_KEYS = ['name', 'profile', 'link', 'imei'];
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface VmodemConfig {
   /** The file it came from. */
@@ -58,13 +61,6 @@ export interface ParseConfigOptions {
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -98,12 +94,10 @@ function flatten(root: Record<string, unknown>): { key: string; value: unknown; 
   return out;
 }
 
-function checkValue(src: Src, p: (string | number)[], key: string, kind: Kind, v: unknown, baseDir: string): unknown {
-  const bad = (what: string) => src.error(p, `${key} must be ${what}, not ${typeName(v)}`);
-  const whole = (min: number, max: number, what: string) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(what);
-    return v;
-  };
+/** The schema of one setting's value, by kind (zod); paths come out absolute. */
+function kindSchema(kind: Kind, baseDir: string): z.ZodType {
+  const whole = (min: number, max: number, what: string) => z.int({ error: mustBe(what) }).min(min, { error: mustBe(what) }).max(max, { error: mustBe(what) });
+  const somePath = (what: string) => z.string({ error: mustBe(what) }).min(1, { error: mustBe(what) }).transform((v) => path.resolve(baseDir, v));
   switch (kind) {
     case 'port':
       return whole(0, 65535, 'a port number 0–65535');
@@ -112,62 +106,96 @@ function checkValue(src: Src, p: (string | number)[], key: string, kind: Kind, v
     case 'baud':
       return whole(0, 16_000_000, 'a whole number of bits per second (e.g. 115200; 0 = unpaced)');
     case 'timing':
-      if (v !== 'real' && v !== 'fast') throw bad('real or fast');
-      return v;
+      return z.enum(['real', 'fast'], { error: mustBe('real or fast') });
     case 'log-level':
-      if (typeof v !== 'string' || !LOG_LEVELS.includes(v)) throw bad(LOG_LEVELS.join(', '));
-      return v;
+      return z.enum(LOG_LEVELS, { error: mustBe(LOG_LEVELS.join(', ')) });
     case 'profile': {
       const ids = listProfileIds();
-      if (typeof v !== 'string' || !ids.includes(v)) throw bad(`a profile id (${ids.join(', ')})`);
-      return v;
+      const what = mustBe(`a profile id (${ids.join(', ')})`);
+      return z.string({ error: what }).refine((v) => ids.includes(v), { error: what });
     }
     case 'broker':
-      if (typeof v !== 'string') throw bad('a broker URL (mqtt://host:port)');
-      try {
-        parseBrokerUrl(v);
-      } catch (err) {
-        throw src.error(p, (err as Error).message.replace(/^--broker/, 'broker'));
-      }
-      return v;
+      return z.string({ error: mustBe('a broker URL (mqtt://host:port)') }).superRefine((v, ctx) => {
+        try {
+          parseBrokerUrl(v);
+        } catch (err) {
+          // parseBrokerUrl's message is a whole sentence about the flag; name the key instead.
+          ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^--broker/, 'broker') });
+        }
+      });
     case 'link':
-      if (v === null) return null;
-      if (typeof v !== 'string' || v === '') throw bad('a path (or null for none)');
-      return path.resolve(baseDir, v);
+      return z.union([z.null(), somePath('a path (or null for none)')], { error: mustBe('a path (or null for none)') });
     case 'path':
-      if (typeof v !== 'string' || v === '') throw bad('a path');
-      return path.resolve(baseDir, v);
+      return somePath('a path');
     case 'string':
-      if (typeof v !== 'string' && typeof v !== 'number') throw bad('text');
-      return String(v);
+      return z.union([z.string(), z.number()], { error: mustBe('text') }).transform(String);
   }
+}
+
+/** "must be …" messages are about the key named in front; others are whole sentences. */
+function phrase(key: string, message: string): string {
+  return message.startsWith('must be ') ? `${key} ${message}` : message;
+}
+
+function checkValue(src: Src, p: (string | number)[], key: string, kind: Kind, v: unknown, baseDir: string): unknown {
+  const r = kindSchema(kind, baseDir).safeParse(v);
+  if (!r.success) throw src.error(p, phrase(key, firstProblem(r.error).message));
+  return r.data;
+}
+
+/** One entry of `modems:`; the whole-list rules (unique names and links) are checked after. */
+function modemSchema(baseDir: string) {
+  return z.strictObject(
+    {
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/)
+        .refine((n) => !/^\d+$/.test(n))
+        .optional(),
+      profile: kindSchema('profile', baseDir).optional(),
+      link: kindSchema('link', baseDir).optional(),
+      imei: z
+        .preprocess((v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v), z.string().regex(/^\d{15}$/))
+        .optional(),
+    },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected ${MODEM_KEYS.join(', ')})` : `must be a mapping { name?, profile?, link?, imei? }, not ${typeName(iss.input)}`) },
+  );
 }
 
 function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
   if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei? }');
+  const schema = modemSchema(baseDir);
   const names = new Map<string, number>();
   const links = new Map<string, number>();
   return list.map((raw, i) => {
     const p = ['modems', i];
     const where = `modems[${i}]`;
-    if (!isRecord(raw)) throw src.error(p, `${where} must be a mapping { name?, profile?, link?, imei? }, not ${typeName(raw)}`);
-    for (const k of Object.keys(raw)) {
-      if (!MODEM_KEYS.includes(k)) throw src.error([...p, k], `${where}: unknown key "${k}" (expected ${MODEM_KEYS.join(', ')})`);
+    const r = schema.safeParse(raw);
+    if (!r.success) {
+      const { path: at, message } = firstProblem(r.error);
+      const field = at[0];
+      const value = isRecord(raw) && typeof field === 'string' ? raw[field] : raw;
+      const text =
+        field === undefined || at.length > 1 || !isRecord(raw) || !(field in raw) || !MODEM_KEYS.includes(String(field))
+          ? `${where}${message.startsWith('must be') ? ' ' : ': '}${message}`
+          : field === 'name'
+            ? `${where}: name must be letters, digits, "_", "." or "-" and not only digits (digits address modems by index), not ${typeName(value)}`
+            : field === 'imei'
+              ? `${where}: imei must be 15 digits (quote it to keep leading zeros), not ${typeName(value)}`
+              : phrase(`${where}.${field}`, message);
+      throw src.error([...p, ...at], text);
     }
+    const m = r.data;
     const spec: ModemSpec = {};
-    if (raw.name !== undefined) {
-      const n = raw.name;
-      if (typeof n !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(n) || /^\d+$/.test(n)) {
-        throw src.error([...p, 'name'], `${where}: name must be letters, digits, "_", "." or "-" and not only digits (digits address modems by index), not ${typeName(n)}`);
-      }
-      const prev = names.get(n);
-      if (prev !== undefined) throw src.error([...p, 'name'], `${where}: the name "${n}" is already used by modems[${prev}]`);
-      names.set(n, i);
-      spec.name = n;
+    if (m.name !== undefined) {
+      const prev = names.get(m.name);
+      if (prev !== undefined) throw src.error([...p, 'name'], `${where}: the name "${m.name}" is already used by modems[${prev}]`);
+      names.set(m.name, i);
+      spec.name = m.name;
     }
-    if (raw.profile !== undefined) spec.profile = checkValue(src, [...p, 'profile'], `${where}.profile`, 'profile', raw.profile, baseDir) as string;
-    if (raw.link !== undefined) {
-      const l = checkValue(src, [...p, 'link'], `${where}.link`, 'link', raw.link, baseDir) as string | null;
+    if (m.profile !== undefined) spec.profile = m.profile as string;
+    if (m.link !== undefined) {
+      const l = m.link as string | null;
       if (l !== null) {
         const prev = links.get(l);
         if (prev !== undefined) throw src.error([...p, 'link'], `${where}: link ${l} is already used by modems[${prev}]`);
@@ -175,11 +203,7 @@ function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
       }
       spec.link = l;
     }
-    if (raw.imei !== undefined) {
-      const imei = typeof raw.imei === 'number' && Number.isInteger(raw.imei) ? String(raw.imei) : raw.imei;
-      if (typeof imei !== 'string' || !/^\d{15}$/.test(imei)) throw src.error([...p, 'imei'], `${where}: imei must be 15 digits (quote it to keep leading zeros), not ${typeName(raw.imei)}`);
-      spec.imei = imei;
-    }
+    if (m.imei !== undefined) spec.imei = m.imei;
     return spec;
   });
 }
