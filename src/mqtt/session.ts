@@ -49,7 +49,10 @@ export type SessionState = 'idle' | 'opening' | 'open' | 'connecting' | 'connect
  *   `qos0TakesId`: QoS 0 publishes consume a number too (OneMO, YUGE). `afterConnect`: an
  *   accepted CONNECT sets the counter to this value (YUGE counts the CONNECT as packet 1).
  */
-export type PacketIdRule = { source: 'caller' } | { source: 'counter'; qos0TakesId: boolean; afterConnect?: number };
+export type PacketIdRule =
+  /** `zeroPicks`: a caller id of 0 (not a packet id [MQTT-2.3.1-1]) lets the module pick one. */
+  | { source: 'caller'; zeroPicks?: boolean }
+  | { source: 'counter'; qos0TakesId: boolean; afterConnect?: number };
 
 /** Wait before reconnection attempt `attempt` (1-based), or undefined to give up. */
 export type ReconnectDelays = (attempt: number) => number | undefined;
@@ -675,6 +678,11 @@ export class MqttSession extends EventEmitter<SessionEvents> {
     if (rule.source === 'caller') {
       if (!needsId) return requested ?? 0;
       const id = requested ?? 0;
+      if (id === 0 && rule.zeroPicks) {
+        // From the top down, away from the small ids firmware usually chooses itself.
+        for (let candidate = 0xffff; candidate >= 1; candidate--) if (!this.pending.has(candidate)) return candidate;
+        return 'no-free-id';
+      }
       if (!Number.isInteger(id) || id < 1 || id > 0xffff) return 'bad-id';
       return this.pending.has(id) ? 'in-flight' : id;
     }

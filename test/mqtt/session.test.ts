@@ -104,6 +104,19 @@ describe('packet ids', () => {
     expect(ids).toEqual([2, 3, 4, 2]);
   });
 
+  it('picks the packet id itself for a caller id of 0 when the rule allows it (never 0 on the wire)', async () => {
+    const fake = await startFakeBroker({ onPacket: (p) => p.cmd === 'subscribe' });
+    cleanups.push(() => fake.close());
+    const r = rig(fake, { source: 'caller', zeroPicks: true });
+    await connect(r);
+    const ids: number[] = [];
+    void r.session.subscribe([{ topic: 'a', qos: 1 }], { id: 0, retry: RETRY, onId: (id) => ids.push(id) });
+    void r.session.subscribe([{ topic: 'b', qos: 1 }], { id: 0, retry: RETRY, onId: (id) => ids.push(id) });
+    await r.clock.advance(0);
+    expect(ids).toEqual([65535, 65534]);
+    expect(fake.received.filter((p) => p.cmd === 'subscribe').map((p) => (p as { messageId: number }).messageId)).toEqual([65535, 65534]);
+  });
+
   it('gives QoS 0 publishes no id when the rule says they take none', async () => {
     const broker = await embedded();
     const r = rig(broker.aedes, { source: 'counter', qos0TakesId: false });

@@ -370,3 +370,67 @@ describe('requests that reuse a msgid still in flight (issue: one firmware bug m
     expect(await modem.at('AT+QMTCONN?')).toBe('\r\n+QMTCONN: 0,3\r\n\r\nOK\r\n');
   });
 });
+
+describe('where real EC800-class modules are lenient (profile notes)', () => {
+  function published(b: EmbeddedBroker): { topic: string; payload: string; qos: number; retain: boolean }[] {
+    const seen: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
+    b.onPublish((p) => seen.push({ topic: p.topic, payload: p.payload.toString(), qos: p.qos, retain: p.retain }));
+    return seen;
+  }
+
+  it('subscribes and unsubscribes with msgID 0, numbering the packet itself and reporting 0 back', async () => {
+    const modem = await setup();
+    const ids: number[] = [];
+    broker!.aedes.on('subscribe', (_subs, client) => ids.push(client ? 1 : 0));
+    await connected(modem);
+    modem.clear();
+    expect(await modem.at('AT+QMTSUB=0,0,"cmd/#",1')).toBe('\r\nOK\r\n');
+    await modem.waitFor('\r\n+QMTSUB: 0,0,0,1\r\n');
+    expect(await modem.at('AT+QMTUNS=0,0,"cmd/#"')).toBe('\r\nOK\r\n');
+    await modem.waitFor('\r\n+QMTUNS: 0,0,0\r\n');
+    expect(ids).toEqual([1]);
+  });
+
+  it('publishes with the inline AT+QMTPUB of Quectel’s MCU SDK and reports +QMTPUB', async () => {
+    const modem = await setup();
+    const seen = published(broker!);
+    await connected(modem);
+    modem.clear();
+    expect(await modem.at('AT+QMTPUB=0,1,1,0,"t","hi"')).toBe('\r\nOK\r\n');
+    await modem.waitFor('\r\n+QMTPUB: 0,1,0\r\n');
+    expect(await modem.at('AT+QMTPUB=0,0,0,1,"t/r","retained, with a comma"')).toBe('\r\nOK\r\n');
+    await modem.waitFor('\r\n+QMTPUB: 0,0,0\r\n');
+    expect(seen).toEqual([
+      { topic: 't', payload: 'hi', qos: 1, retain: false },
+      { topic: 't/r', payload: 'retained, with a comma', qos: 0, retain: true },
+    ]);
+    expect(modem.output()).not.toContain('+QMTPUBEX');
+  });
+
+  it('publishes AT+QMTPUB data up to Ctrl+Z (a stray CR after it is ignored) and of fixed length', async () => {
+    const modem = await setup();
+    const seen = published(broker!);
+    await connected(modem);
+    modem.clear();
+    expect(await modem.at('AT+QMTPUB=0,2,1,0,"a"')).toBe('\r\n> ');
+    modem.send('{"t":21.5}\x1a\r');
+    await modem.waitFor('\r\n+QMTPUB: 0,2,0\r\n');
+    expect(await modem.at('AT+QMTPUB=0,3,2,0,"b",5')).toBe('\r\n> ');
+    modem.send('hello');
+    await modem.waitFor('\r\n+QMTPUB: 0,3,0\r\n');
+    expect(await modem.at('AT')).toBe('\r\nOK\r\n');
+    expect(seen.map((p) => [p.topic, p.payload, p.qos])).toEqual([
+      ['a', '{"t":21.5}', 1],
+      ['b', 'hello', 2],
+    ]);
+  });
+
+  it('refuses AT+QMTPUB as AT+QMTPUBEX would: wrong msgid for the QoS, an id in flight, not connected', async () => {
+    const modem = await setup();
+    expect(await modem.at('AT+QMTPUB=0,1,1,0,"t","x"')).toBe('\r\nERROR\r\n');
+    await connected(modem);
+    expect(await modem.at('AT+QMTPUB=0,1,0,0,"t","x"')).toBe('\r\nERROR\r\n');
+    expect(await modem.at('AT+QMTPUB=0,0,1,0,"t","x"')).toBe('\r\nERROR\r\n');
+    expect(await modem.at('AT+QMTPUB=?')).toBe('\r\n+QMTPUB: (0-5),<msgid>,(0-2),(0,1),"topic","length"\r\n\r\nOK\r\n');
+  });
+});

@@ -129,6 +129,8 @@ export function bc260yDialect(d: Bc260yData): QmtDialect {
     unsubscribeRetransmitCount: d.urc.unsubscribeRetransmitCount,
     connectTimeout: d.connectTimeout,
     closeIdleResult: d.closeIdleResult,
+    // §3.3.6: <msgID> 1-65535, and no evidence of NB-IoT firmware sending 0.
+    subscribeMsgIdZero: false,
     defaults: () => powerOnConfig(d.defaults),
   };
 }

@@ -67,7 +67,8 @@ export class QmtClient {
     this.slots = new Array<StoredMessage | undefined>(data.recvSlots).fill(undefined);
     this.log = device.log.child({ component: 'qmt', client: idx });
     // <msgid> is the firmware's (§3.3.6–§3.3.8): the core refuses one still in flight.
-    this.session = device.mqttSession({ name: `qmt${idx}`, ids: { source: 'caller' } });
+    // <msgid> 0 on SUBSCRIBE/UNSUBSCRIBE: see the profile notes; the module numbers that packet.
+    this.session = device.mqttSession({ name: `qmt${idx}`, ids: { source: 'caller', zeroPicks: dialect.subscribeMsgIdZero } });
     this.session.on('message', (m) => this.deliver(m));
     this.session.on('lost', (loss) => this.onLost(loss));
   }
@@ -249,9 +250,8 @@ export class QmtClient {
     });
   }
 
-  /** AT+QMTPUBEX (EC200) / AT+QMTPUB (BC260Y) after its payload (§3.3.8). */
-  publish(msgid: number, qos: 0 | 1 | 2, retain: boolean, topic: string, payload: Buffer): void {
-    const name = this.dialect.publishUrc;
+  /** AT+QMTPUBEX (EC200) / AT+QMTPUB (BC260Y, and EC200's SDK form) after its payload (§3.3.8). */
+  publish(msgid: number, qos: 0 | 1 | 2, retain: boolean, topic: string, payload: Buffer, name = this.dialect.publishUrc): void {
     const retry = this.retryPolicy((n) => this.urc(`${name}: ${this.idx},${msgid},1,${n}`));
     this.follow(this.session.publish(topic, payload, { id: msgid, qos, retain, retry }), (r) => {
       if (r.kind === 'ok') this.urc(`${name}: ${this.idx},${msgid},0`, 'ack');

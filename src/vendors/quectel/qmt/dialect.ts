@@ -28,6 +28,11 @@ export interface QmtDialect {
    * "关闭网络失败" (BC260Y).
    */
   closeIdleResult: number;
+  /**
+   * <msgid> 0 accepted by AT+QMTSUB/AT+QMTUNS (real EC800-class modules, profile notes); the
+   * module picks the packet id.
+   */
+  subscribeMsgIdZero: boolean;
   /** Power-on settings of one client. */
   defaults(): QmtClientConfig;
 }
@@ -38,5 +43,6 @@ export const EC200_DIALECT: QmtDialect = {
   unsubscribeRetransmitCount: true,
   connectTimeout: 'pkt-timeout',
   closeIdleResult: 0,
+  subscribeMsgIdZero: true,
   defaults: defaultClientConfig,
 };

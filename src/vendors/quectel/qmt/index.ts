@@ -10,6 +10,7 @@ import { qmtcloseCommand } from './qmtclose.js';
 import { qmtconnCommand } from './qmtconn.js';
 import { qmtdiscCommand } from './qmtdisc.js';
 import { qmtopenCommand } from './qmtopen.js';
+import { qmtpubCommand } from './qmtpub.js';
 import { qmtpubexCommand } from './qmtpubex.js';
 import { qmtrecvCommand } from './qmtrecv.js';
 import { qmtsubCommand } from './qmtsub.js';
@@ -38,6 +39,7 @@ export function quectelQmtEc200CommandSet(device: Device): CommandSet {
       qmtsubCommand(q),
       qmtunsCommand(q),
       qmtpubexCommand(q),
+      qmtpubCommand(q),
       qmtrecvCommand(q),
     ],
     reset: () => {},
