@@ -101,6 +101,10 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   private delayTimer: ReturnType<Clock['setTimeout']> | undefined;
   private lastUrcDue = 0;
   private stopped = false;
+  /** Between powerOff() and powerOn(): a rebooting module reads nothing and writes nothing. */
+  private switchedOff = false;
+  /** Lines written right after the final result code of the command that powered the module off. */
+  private farewell: Line[] | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     super();
@@ -150,7 +154,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
    * response or data-mode exchange, and in the order the URCs were raised.
    */
   urc(line: Line, opts: UrcOptions = {}): void {
-    if (this.stopped) return;
+    if (this.stopped || this.switchedOff) return;
     const now = this.clock.now();
     const due = Math.max(now + (opts.delayMs ?? 0), this.lastUrcDue);
     this.lastUrcDue = due;
@@ -198,6 +202,33 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     this.pendingUrcs.length = 0;
   }
 
+  /**
+   * The module stops (a reset or power-down; the "silent while rebooting" mode): from now on input
+   * is dropped as a UART without a running firmware drops it, and nothing is written — except the
+   * final result code of the command being executed (the reset command itself answers OK first),
+   * followed by `farewell` (e.g. `POWERED DOWN`). URCs not yet written are lost with the module's
+   * RAM. powerOn() ends it; the boot URCs are the caller's to queue after that.
+   */
+  powerOff(farewell: Line[] = []): void {
+    this.reset();
+    this.scheduledUrcs.length = 0;
+    if (this.urcTimer !== undefined) this.clock.clearTimeout(this.urcTimer);
+    this.urcTimer = undefined;
+    this.lastUrcDue = 0;
+    if (this.mode.kind === 'executing') this.farewell = farewell;
+    else for (const l of farewell) this.write(this.frameLines([l]), 'urc');
+    this.switchedOff = true;
+  }
+
+  powerOn(): void {
+    this.switchedOff = false;
+  }
+
+  /** Whether the module is between powerOff() and powerOn(). */
+  get poweredOff(): boolean {
+    return this.switchedOff;
+  }
+
   /** Write raw bytes outside the response framing (boot messages such as `RDY`). */
   writeRaw(bytes: Line, kind: 'urc' | 'response' = 'urc'): void {
     this.write(toBuffer(bytes), kind);
@@ -206,6 +237,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   private readonly onData = (chunk: Buffer): void => {
     if (this.stopped) return;
     this.emit('input', chunk);
+    if (this.switchedOff) return;
     this.input.push(chunk);
     this.pump();
   };
@@ -326,6 +358,10 @@ export class AtEngine extends EventEmitter<EngineEvents> {
       return;
     }
     this.write(this.render(outcome), 'response');
+    if (this.farewell) {
+      for (const l of this.farewell) this.write(this.frameLines([l]), 'urc');
+      this.farewell = undefined;
+    }
     this.mode = { kind: 'command' };
     this.flushUrcs();
     this.pump();

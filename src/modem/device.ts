@@ -19,6 +19,7 @@ export type VendorSessionOptions = Omit<SessionOptions, 'links' | 'clock' | 'log
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
+import type { RestartOptions } from './power-cycle.js';
 import type { Timing } from './timing.js';
 
 export type { LinkOpener } from '../mqtt/types.js';
@@ -52,8 +53,11 @@ export interface Device {
   flash?: FlashStore;
   /** The virtual cloud's HTTP(S) side (registration, firmware downloads), when one runs. */
   cloud?: CloudEndpoints;
-  /** Restart the whole module (what AT+CFUN=1,1 does); absent = the set restarts only itself. */
-  reboot?: () => void;
+  /**
+   * Restart the whole module (what AT+CFUN=1,1 does); absent = the set restarts only itself.
+   * `opts` (power-cycle.ts): lines after the reset command's answer, extra time switched off.
+   */
+  reboot?: (opts?: RestartOptions) => void;
 }
 
 /** A command set: the commands it adds, plus hooks the modem calls. */

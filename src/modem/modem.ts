@@ -9,6 +9,8 @@ import type { BytePort } from '../port/byte-port.js';
 import type { Profile } from '../profiles/profile.js';
 import type { CommandSet, CommandSetRegistry, Device, LinkOpener, ModemHooks } from './device.js';
 import { NetworkState } from './network-state.js';
+import { PowerCycle, type RestartOptions } from './power-cycle.js';
+import { radioSettings, type RadioSettings } from './radio-settings.js';
 import { Timing, type TimingMode } from './timing.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import { directoryFlashStore, flashDirFor } from './module-flash.js';
@@ -41,6 +43,8 @@ export interface ModemOptions {
   clock?: Clock;
   /** The modem's name in logs and fault reports (its link path, or `modem0`). */
   name?: string;
+  /** Radio and SIM defaults over the profile's settings.radio (config file `radio:`). */
+  radio?: Partial<RadioSettings>;
 }
 
 export class Modem {
@@ -52,6 +56,8 @@ export class Modem {
   private readonly log: Logger;
   /** Unexpected errors caught by the last-resort boundary (see Device.fault). */
   faults = 0;
+  /** Resets with silence, boot time and boot URCs (profiles with a settings.radio block). */
+  private power: PowerCycle | undefined;
 
   constructor(opts: ModemOptions) {
     this.profile = opts.profile;
@@ -74,6 +80,7 @@ export class Modem {
     const timing = new Timing(opts.timing ?? 'real', opts.profile.timing);
     const clock = opts.clock ?? realClock;
     const netTiming = new NetworkTiming(opts.profile.networkTiming, timing.mode === 'real');
+    this.setUpRadio(opts, timing);
     this.device = {
       profile: opts.profile,
       log: opts.log,
@@ -101,7 +108,7 @@ export class Modem {
       urc: (line: Line, delayMs?: number) => engine.urc(line, { delayMs }),
       flash: opts.stateDir ? directoryFlashStore(flashDirFor(opts.stateDir, opts.imei ?? opts.profile.identity.imei)) : undefined,
       cloud: opts.cloud,
-      reboot: () => this.reboot(),
+      reboot: (o?: RestartOptions) => this.reboot(o),
     };
     const hooks: ModemHooks = {
       resetSettings: () => this.resetSettings(),
@@ -117,6 +124,29 @@ export class Modem {
     if (opts.bootUrcs ?? true) this.emitBootUrcs();
   }
 
+  /**
+   * The radio model and the power cycle (issue 13): the network runs on the modem's clock and
+   * timing mode with the profile's settings.radio. A profile without one (Wi-Fi) keeps the
+   * instant reboot.
+   */
+  private setUpRadio(opts: ModemOptions, timing: Timing): void {
+    const scale = (ms: number) => timing.scale(ms);
+    const clock = opts.clock ?? realClock;
+    this.network.configure({ clock, scale, imei: opts.imei ?? opts.profile.identity.imei, radio: radioSettings(opts.profile.settings.radio, opts.radio) });
+    if (opts.profile.settings.radio === undefined) return;
+    this.power = new PowerCycle({
+      engine: this.engine,
+      network: this.network,
+      clock,
+      log: this.log,
+      scale,
+      disposeSets: () => {
+        for (const { set } of this.sets) void set.dispose?.();
+      },
+      resetSettings: () => this.resetSettings(),
+    });
+  }
+
   /** ATZ / AT&F: power-on settings for the engine and every command set. */
   resetSettings(): void {
     this.engine.settings.echo = this.profile.at.echo;
@@ -125,7 +155,11 @@ export class Modem {
   }
 
   /** A module reset: links drop, settings return to power-on values, boot URCs follow. */
-  reboot(): void {
+  reboot(opts?: RestartOptions): void {
+    if (this.power) {
+      this.power.restart(opts);
+      return;
+    }
     this.log.info('module reboot');
     for (const { set } of this.sets) void set.dispose?.();
     this.resetSettings();
@@ -142,6 +176,8 @@ export class Modem {
 
   async stop(): Promise<void> {
     this.engine.stop();
+    this.power?.dispose();
+    this.network.dispose();
     for (const { set } of this.sets) await set.dispose?.();
   }
 

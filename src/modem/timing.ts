@@ -23,4 +23,13 @@ export class Timing {
     const ms = this.table[name] ?? fallback;
     return this.mode === 'fast' ? Math.min(ms, FAST_DELAY_MS) : ms;
   }
+
+  /**
+   * A radio figure of settings.radio (registration, boot, context activation) as this mode runs
+   * it. "fast" makes it 0: the state change happens at once, and its URCs still follow the final
+   * result code of the command that caused it (the engine holds URCs while a command runs).
+   */
+  scale(ms: number): number {
+    return this.mode === 'fast' ? 0 : ms;
+  }
 }

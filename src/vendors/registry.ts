@@ -5,17 +5,27 @@
  * basics) is built for every modem, first.
  */
 import type { CommandSetRegistry } from '../modem/device.js';
+import { cellularCommandSet } from './common/cellular.js';
 import { commonCommandSet } from './common/index.js';
+import { onemoBasicCommandSet } from './onemo/basic/index.js';
 import { onemoMqttCommandSet } from './onemo/mqtt/index.js';
 import { quectelBasicCommandSet } from './quectel/basic/index.js';
+import { quectelLteCommandSet } from './quectel/basic/lte.js';
+import { quectelNbiotCommandSet } from './quectel/basic/nbiot.js';
 import { quectelQmtEc200CommandSet } from './quectel/qmt/index.js';
 import { quectelQmtBc260yCommandSet } from './quectel/qmt-bc260y/index.js';
 import { tencentQcloudCommandSet } from './tencent/index.js';
+import { yugeBasicCommandSet } from './yuge/basic/index.js';
 import { yugeImqttCommandSet } from './yuge/imqtt/index.js';
 
 export const COMMAND_SETS: CommandSetRegistry = {
   common: commonCommandSet,
+  cellular: cellularCommandSet,
   'quectel-basic': quectelBasicCommandSet,
+  'quectel-lte': quectelLteCommandSet,
+  'quectel-nbiot': quectelNbiotCommandSet,
+  'onemo-basic': onemoBasicCommandSet,
+  'yuge-basic': yugeBasicCommandSet,
   'quectel-qmt-ec200': quectelQmtEc200CommandSet,
   'quectel-qmt-bc260y': quectelQmtBc260yCommandSet,
   'onemo-mqtt': onemoMqttCommandSet,

@@ -32,7 +32,7 @@ export function commonCommandSet(device: Device, hooks: CommonHooks): CommandSet
       ...identityCommands(device),
       cmeeCommand(device),
       csqCommand(device),
-      cpinCommand(),
+      cpinCommand(device),
       ...registrationCommands(device),
       ...packetDomainCommands(device),
       cfunCommand(device, hooks.reboot),
