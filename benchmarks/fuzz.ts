@@ -29,12 +29,13 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    if (a === '--profile' && v) (o.profiles.push(v), i++);
-    else if (a === '--lines' && v) (o.lines = Number(v), i++);
-    else if (a === '--batch' && v) (o.batch = Number(v), i++);
-    else if (a === '--seed' && v) (o.seed = Number(v), i++);
-    else if (a === '--max-failures' && v) (o.maxFailures = Number(v), i++);
+    if (a === '--profile' && v) o.profiles.push(v);
+    else if (a === '--lines' && v) o.lines = Number(v);
+    else if (a === '--batch' && v) o.batch = Number(v);
+    else if (a === '--seed' && v) o.seed = Number(v);
+    else if (a === '--max-failures' && v) o.maxFailures = Number(v);
     else throw new Error(`unknown argument ${a ?? ''}`);
+    i++; // every option takes a value
   }
   if (o.profiles.length === 0) o.profiles = PROFILE_IDS;
   return o;
