@@ -1,19 +1,35 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config';
 
+/** What both suites share (vitest.system.config.ts takes it too). */
+export const common = {
+  setupFiles: ['test/setup/no-faults.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+  // PTY and broker tests open real descriptors and ports; two workers suit the 2-core machine.
+  maxWorkers: 2,
+  // No retries: a test that fails once is a bug in the test or in the code (DESIGN.md, Tests).
+  // CI counts results from a JSON report (.ci/run); people get the default reporter only.
+  ...(process.env.VMODEM_TEST_REPORT
+    ? { reporters: ['default', 'json'], outputFile: { json: process.env.VMODEM_TEST_REPORT } }
+    : {}),
+  // `npm run coverage` (v8).
+  coverage: {
+    provider: 'v8',
+    include: ['src/**/*.ts'],
+    reporter: ['text-summary', 'html'],
+    reportsDirectory: 'coverage',
+  },
+} satisfies ViteUserConfig['test'];
+
+/**
+ * `npm test`: everything that needs only what `npm install` brings. The system suite
+ * (test/system/: outside peers such as Debian's mosquitto, the built CLI) has its own config,
+ * vitest.system.config.ts (`npm run test:system`).
+ */
 export default defineConfig({
   test: {
+    ...common,
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup/no-faults.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    // PTY and broker tests open real descriptors and ports; two workers suit the 2-core machine.
-    maxWorkers: 2,
-    // On CI (2 cores shared by real PTYs, brokers and python firmware processes) a test that
-    // fails is run once more; a real fault fails both times. Locally every failure shows.
-    retry: process.env.CI ? 1 : 0,
-    // CI counts results from a JSON report (.ci/run); people get the default reporter only.
-    ...(process.env.VMODEM_TEST_REPORT
-      ? { reporters: ['default', 'json'], outputFile: { json: process.env.VMODEM_TEST_REPORT } }
-      : {}),
+    exclude: [...configDefaults.exclude, 'test/system/**'],
   },
 });

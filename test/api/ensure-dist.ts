@@ -1,6 +1,6 @@
 /**
  * Tests that run the built package (bin/vmodem, dist/index.js) need dist/ to match src/.
- * `npm test` builds first ("pretest"); a direct `npx vitest run test/…` may find dist/ missing or
+ * `npm run test:system` builds first; `npm test` does not, and a direct `npx vitest run test/…` may find dist/ missing or
  * older than a source file, and then this builds it once (tsc emits even when an unrelated file
  * has a type error, so only the presence of the output is checked).
  */

@@ -11,7 +11,7 @@ import { CONTROLLER_OPERATIONS, startModem, type StartModemOptions, type Virtual
 import { runCheck } from '../../src/check/check.js';
 import { ControlError } from '../../src/control/controller.js';
 import { startFirmware, type Firmware } from '../helpers/firmware.js';
-import { mosquittoPub } from '../helpers/mosquitto.js';
+import { mqttPub } from '../helpers/mqtt-peer.js';
 import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 
 useE2eCleanup();
@@ -144,10 +144,10 @@ describe('expectUrc', () => {
     await recv;
     expect((await fw.readUntil(/\+QMTRECV:[^\r]*\r\n/)).text).toMatch(/^\r\n\+QMTRECV: 0,\d+,"dev\/down","hi"\r\n$/);
     // A third-party client publishes too.
-    const recv2 = modem.expectUrc(/"dev\/down","from-mosquitto"$/);
-    await mosquittoPub(modem.mqttPort!, 'dev/down', 'from-mosquitto');
+    const recv2 = modem.expectUrc(/"dev\/down","from-a-peer"$/);
+    await mqttPub(modem.mqttPort!, 'dev/down', 'from-a-peer');
     await recv2;
-    expect((await fw.readUntil(/\+QMTRECV:[^\r]*\r\n/)).text).toContain('"from-mosquitto"');
+    expect((await fw.readUntil(/\+QMTRECV:[^\r]*\r\n/)).text).toContain('"from-a-peer"');
     // Registration lost: +CEREG: 0 (the firmware asked for registration URCs).
     expect(await fw.at('AT+CEREG=1')).toBe(reply('AT+CEREG=1'));
     const lost = modem.expectUrc('+CEREG: 0');

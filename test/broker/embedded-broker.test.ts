@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type BrokerPublish, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { openLink } from '../../src/mqtt/link.js';
 import type { CloseReason, MqttLink } from '../../src/mqtt/types.js';
-import { freePort, mosquittoPub, mosquittoSub, startMosquittoSub } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/mosquitto.js';
 
 const brokers: EmbeddedBroker[] = [];
 const links: MqttLink[] = [];
@@ -68,26 +68,15 @@ describe('startEmbeddedBroker', () => {
     await expect(startEmbeddedBroker({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
-  it('interoperates with mosquitto_pub and mosquitto_sub', async () => {
-    const b = await start();
-    const sub = startMosquittoSub(b.port, 'interop/#', { count: 1, withFlags: true, qos: 1 });
-    await sub.ready;
-    await mosquittoPub(b.port, 'interop/x', 'via aedes', { qos: 1 });
-    expect(await sub.done).toEqual([{ topic: 'interop/x', payload: 'via aedes', retain: false, qos: 1 }]);
-
-    await mosquittoPub(b.port, 'interop/kept', 'retained', { qos: 0, retain: true });
-    expect(await mosquittoSub(b.port, 'interop/kept', { withFlags: true })).toEqual([
-      { topic: 'interop/kept', payload: 'retained', retain: true, qos: 0 },
-    ]);
-  });
-
   it('reports client publishes through onPublish (no $SYS, no broker-internal)', async () => {
     const b = await start();
     const seen: BrokerPublish[] = [];
     const off = b.onPublish((m) => seen.push(m));
     const { l } = await link(b.port, 'pub-client');
     await l.publish(17, 'obs/a', Buffer.from('one'), { qos: 1, retain: true }, { timeoutMs: 2000, retries: 0 });
-    await mosquittoPub(b.port, 'obs/b', 'two', { qos: 0 });
+    // A second client (test/system/broker/embedded-broker-mosquitto.test.ts uses mosquitto_pub).
+    const { l: other } = await link(b.port, 'other-client');
+    expect(await other.publish(0, 'obs/b', Buffer.from('two'), { qos: 0, retain: false }, { timeoutMs: 2000, retries: 0 })).toEqual({ kind: 'ok', value: undefined });
     await new Promise<void>((r) => b.aedes.publish({ cmd: 'publish', topic: 'obs/internal', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, () => r()));
     await waitFor(() => seen.length >= 2);
     expect(seen.map((m) => m.topic)).toEqual(['obs/a', 'obs/b']);

@@ -1,5 +1,5 @@
 /**
- * Running the real `bin/vmodem` (which runs ../dist: `npm test` builds first through "pretest").
+ * Running the real `bin/vmodem` (which runs ../dist: `npm run test:system` builds it first; tests that need it call ensureDist).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -5,20 +5,19 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configToVmodemOptions, loadConfigFile, parseConfig } from '../../src/config/config-file.js';
 import { startVmodem, VmodemConfigError } from '../../src/vmodem.js';
 import { startFirmware, type Firmware } from '../helpers/firmware.js';
 import { onCleanup, useE2eCleanup } from '../helpers/e2e-harness.js';
-import { runCli, spawnCli, tmpDir, uniqueLink, useCliCleanup, waitForStdout } from '../cli/helpers.js';
-import { ensureDist } from '../api/ensure-dist.js';
+import { tmpDir, uniqueLink, useCliCleanup } from '../cli/helpers.js';
+import { runMain, startMain, useMainCleanup } from '../cli/in-process.js';
 
 useE2eCleanup();
 useCliCleanup();
+useMainCleanup();
 
 const FIXTURE = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'config', 'vmodem.yaml');
-
-beforeAll(() => ensureDist(['cli/main.ts', 'vmodem.ts', 'control/scenario.ts', 'config/config-file.ts']), 120_000);
 
 function failure(text: string): string {
   try {
@@ -169,14 +168,14 @@ describe('many modems from a config file (library)', () => {
   });
 });
 
-describe('vmodem start --config', () => {
+describe('vmodem start --config (the CLI in-process)', () => {
   it('starts the listed modems (banner names them), each answering on its link; flags win over the file', async () => {
     const dir = tmpDir();
     const { text, tracker, meter } = twoModemConfig();
     const file = path.join(dir, 'vmodem.yaml');
     fs.writeFileSync(file, text);
-    const run = spawnCli(['start', '--config', file, '--timing', 'real'], { cwd: dir });
-    const banner = await waitForStdout(run, 'Ctrl+C stops.');
+    const run = await startMain(['--config', file, '--timing', 'real']);
+    const banner = run.banner;
     expect(banner).toContain('× 2');
     expect(banner).toMatch(new RegExp(`tracker\\s+${tracker} -> /dev/pts/\\d+\\s+IMEI 864215040000019`));
     expect(banner).toMatch(new RegExp(`meter\\s+${meter} -> /dev/pts/\\d+\\s+IMEI 864215040000027`));
@@ -187,8 +186,8 @@ describe('vmodem start --config', () => {
     const fwM = await firmwareOn(meter);
     expect(await fwT.at('ATI')).toMatch(/EC200U/);
     expect(await fwM.at('AT+CGMM')).toMatch(/ML307R-DC/);
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toEqual({ code: 0, signal: null });
+    run.signal('SIGTERM');
+    expect(await run.exited).toBe(0);
     expect(fs.existsSync(tracker)).toBe(false);
     expect(fs.existsSync(meter)).toBe(false);
   });
@@ -197,8 +196,7 @@ describe('vmodem start --config', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'vmodem.yaml');
     fs.writeFileSync(file, `mqtt-port: 0\ntiming: fast\nlink: ${uniqueLink()}\ncontrol: { port: 0, token: from-the-config-file }\n`);
-    const run = spawnCli(['start', '--config', file], { cwd: dir });
-    const banner = await waitForStdout(run, 'Ctrl+C stops.');
+    const { banner } = await startMain(['--config', file]);
     expect(banner).toMatch(/control: http:\/\/127\.0\.0\.1:\d+/);
     expect(banner).toContain('from-the-config-file');
   });
@@ -207,7 +205,7 @@ describe('vmodem start --config', () => {
     const dir = tmpDir();
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'mqtt-port: 0\nmodems:\n  - name: a\n    profile: quectel-ec201\n');
-    const r = await runCli(['start', '--config', bad]);
+    const r = await runMain(['start', '--config', bad]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(new RegExp(`^vmodem: config ${bad} line 4: modems\\[0\\]\\.profile must be a profile id \\(.*\\), not string "quectel-ec201"\\n$`));
@@ -215,11 +213,11 @@ describe('vmodem start --config', () => {
     const { text } = twoModemConfig();
     const two = path.join(dir, 'two.yaml');
     fs.writeFileSync(two, text);
-    const c = await runCli(['start', '--config', two, '--count', '2']);
+    const c = await runMain(['start', '--config', two, '--count', '2']);
     expect(c.code).toBe(2);
     expect(c.stderr).toBe(`vmodem: --count conflicts with the modems listed in ${two}; drop one\n`);
 
-    const missing = await runCli(['start', '--config', path.join(dir, 'none.yaml')]);
+    const missing = await runMain(['start', '--config', path.join(dir, 'none.yaml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`vmodem: config ${path.join(dir, 'none.yaml')}: cannot read (ENOENT)\n`);
   });

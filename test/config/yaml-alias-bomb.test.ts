@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config-file.js';
 import { parseScenario, ScenarioError } from '../../src/control/scenario.js';
 import { VmodemConfigError } from '../../src/vmodem.js';
-import { ensureDist } from '../api/ensure-dist.js';
-import { runCli, tmpDir, useCliCleanup } from '../cli/helpers.js';
+import { tmpDir, useCliCleanup } from '../cli/helpers.js';
+import { runMain, useMainCleanup } from '../cli/in-process.js';
 
 useCliCleanup();
-beforeAll(() => ensureDist(['cli/main.ts', 'config/config-file.ts', 'util/yaml-limits.ts']), 120_000);
+useMainCleanup();
 
 /** Ten levels of ten aliases each: 10^10 nodes when expanded. */
 function bomb(key: string): string {
@@ -48,10 +48,10 @@ describe('a YAML alias bomb', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
-  it('given to vmodem start --config exits 2 with one line', async () => {
+  it('given to vmodem start --config (the CLI in-process) exits 2 with one line', async () => {
     const file = path.join(tmpDir(), 'bomb.yaml');
     fs.writeFileSync(file, bomb('modems'));
-    const r = await runCli(['start', '--config', file]);
+    const r = await runMain(['start', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(new RegExp(`^vmodem: config ${file}: not valid YAML: [^\\n]*alias[^\\n]*\\n$`, 'i'));

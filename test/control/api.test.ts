@@ -8,7 +8,7 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { startVmodem } from '../../src/vmodem.js';
 import { MAX_BODY_BYTES } from '../../src/control/http-api.js';
-import { haveMosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { atThenUrc, onCleanup, openAndConnect, reply, uniqueLink, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { startControlled, type Controlled } from './helpers.js';
 
@@ -228,10 +228,11 @@ describe('control API: HTTP surface', () => {
     expect(refused).toBe('refused');
   });
 
-  it.skipIf(!haveMosquitto())('with an external broker, broker-side operations answer 409 external-broker; proxy faults still work', async () => {
-    const mosq = await startMosquitto();
-    onCleanup(() => mosq.stop());
-    const c = await startControlled({ broker: `mqtt://127.0.0.1:${mosq.port}` });
+  it('with an external broker, broker-side operations answer 409 external-broker; proxy faults still work', async () => {
+    // A broker of its own, outside this vmodem (the system suite does the same with mosquitto).
+    const external = await startEmbeddedBroker({ port: 0 });
+    onCleanup(() => external.close());
+    const c = await startControlled({ broker: `mqtt://127.0.0.1:${external.port}` });
     await expectError(c.api('POST', '/v1/modems/0/publish', { topic: 'a', payload: 'x' }), 409, 'external-broker', /--broker/);
     await expectError(c.api('GET', '/v1/modems/0/published'), 409, 'external-broker');
     await expectError(c.api('POST', '/v1/modems/0/refuse-subscribe', { filter: '#' }), 409, 'external-broker');

@@ -1,9 +1,9 @@
 /**
  * Cloud-side operations driven through the HTTP API, observed where the firmware sees them (the
- * exact quectel-ec200 URCs on the PTY) and on the broker (mosquitto_sub).
+ * exact quectel-ec200 URCs on the PTY) and on the broker (an independent MQTT client).
  */
 import { describe, expect, it } from 'vitest';
-import { startMosquittoSub } from '../helpers/mosquitto.js';
+import { startMqttSub } from '../helpers/mqtt-peer.js';
 import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eCleanup } from '../helpers/e2e-harness.js';
 import { expectUrc, startControlled } from './helpers.js';
 
@@ -33,10 +33,10 @@ describe('control API: cloud side (quectel-ec200 through the PTY)', () => {
     expect([first, second].sort()).toEqual([urc('+QMTRECV: 0,0,"dev/config","v2"'), urc('+QMTSUB: 0,2,0,0')]);
   });
 
-  it('published lists what the firmware published (checked against mosquitto_sub); wait-for-publish waits for it', async () => {
+  it('published lists what the firmware published (checked against an independent subscriber); wait-for-publish waits for it', async () => {
     const { vm, fw, api, op } = await startControlled();
     await openAndConnect(fw, 'up-dev');
-    const sub = startMosquittoSub(vm.broker!.port, 'dev/up/#', { count: 2, qos: 1 });
+    const sub = startMqttSub(vm.broker!.port, 'dev/up/#', { count: 2, qos: 1 });
     onCleanup(() => sub.kill());
     await sub.ready;
 
@@ -109,7 +109,7 @@ describe('control API: cloud side (quectel-ec200 through the PTY)', () => {
   it('refuse-publish: the broker drops the client on a matching PUBLISH; nothing is delivered', async () => {
     const { vm, fw, op, api } = await startControlled();
     await openAndConnect(fw, 'rp-dev');
-    const sub = startMosquittoSub(vm.broker!.port, 'dev/forbidden', { timeoutMs: 1000 });
+    const sub = startMqttSub(vm.broker!.port, 'dev/forbidden', { timeoutMs: 1000 });
     onCleanup(() => sub.kill());
     await sub.ready;
     await op('refuse-publish', { filter: 'dev/forbidden' });

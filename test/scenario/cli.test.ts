@@ -1,29 +1,29 @@
 /**
- * `vmodem start --scenario <file>` (the built CLI, bin/vmodem): the scenario runs against the
- * modem the firmware talks to through the PTY; a bad scenario stops the start with one line.
+ * `vmodem start --scenario <file>` (the CLI in-process, `main(argv, io)`): the scenario runs
+ * against the modem the firmware talks to through the PTY; a bad scenario stops the start with
+ * one line.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startFirmware } from '../helpers/firmware.js';
 import { atThenUrc, openAndConnect, useE2eCleanup } from '../helpers/e2e-harness.js';
-import { runCli, spawnCli, tmpDir, uniqueLink, useCliCleanup, waitForStdout } from '../cli/helpers.js';
-import { ensureDist } from '../api/ensure-dist.js';
+import { tmpDir, uniqueLink, useCliCleanup } from '../cli/helpers.js';
+import { runMain, startMain, useMainCleanup } from '../cli/in-process.js';
 
 useE2eCleanup();
 useCliCleanup();
+useMainCleanup();
 
 const OTA = path.resolve(import.meta.dirname, '..', '..', 'fixtures', 'scenarios', 'ota-command-response.yaml');
-
-beforeAll(() => ensureDist(['cli/main.ts', 'vmodem.ts', 'control/scenario.ts', 'config/config-file.ts']), 120_000);
 
 describe('vmodem start --scenario', () => {
   it('runs the OTA scenario: the device publishes its hello through the PTY, the cloud answers', async () => {
     const link = uniqueLink();
     const cwd = tmpDir();
     const logFile = path.join(cwd, 'vmodem.log');
-    const run = spawnCli(['start', '--mqtt-port', '0', '--link', link, '--timing', 'fast', '--scenario', OTA, '--log-file', logFile], { cwd });
-    const banner = await waitForStdout(run, 'Ctrl+C stops.');
+    const run = await startMain(['--mqtt-port', '0', '--link', link, '--timing', 'fast', '--scenario', OTA, '--log-file', logFile]);
+    const banner = run.banner;
     expect(banner).toContain('scenario: OTA-style command/response (3 steps)');
 
     const fw = startFirmware();
@@ -40,8 +40,10 @@ describe('vmodem start --scenario', () => {
       '+QMTRECV: 0,0,"dev/cli-1/down","{"cmd":"ota","id":3,"version":"1.2.3","url":"http://firmware.example.com/cli-1/1.2.3.bin","size":524288}"',
     );
 
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toEqual({ code: 0, signal: null });
+    run.signal('SIGTERM');
+    expect(await run.exited).toBe(0);
+    // pino writes the file asynchronously (a real process flushes it on exit).
+    await vi.waitFor(() => expect(fs.readFileSync(logFile, 'utf8')).toContain('"msg":"vmodem stopped"'), { timeout: 5000 });
     const records = fs
       .readFileSync(logFile, 'utf8')
       .split('\n')
@@ -54,12 +56,12 @@ describe('vmodem start --scenario', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'bad.yaml');
     fs.writeFileSync(file, 'name: bad\nsteps:\n  - every: 10s\n    do:\n      - broker: sideways\n');
-    const r = await runCli(['start', '--mqtt-port', '0', '--link', uniqueLink(), '--scenario', file]);
+    const r = await runMain(['start', '--mqtt-port', '0', '--link', uniqueLink(), '--scenario', file]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`vmodem: ${file} line 5: step 1 (every 10s), broker: broker must be down or up, not string "sideways"\n`);
 
-    const missing = await runCli(['start', '--mqtt-port', '0', '--link', uniqueLink(), '--scenario', path.join(dir, 'none.yaml')]);
+    const missing = await runMain(['start', '--mqtt-port', '0', '--link', uniqueLink(), '--scenario', path.join(dir, 'none.yaml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`vmodem: scenario ${path.join(dir, 'none.yaml')}: cannot read (ENOENT)\n`);
   });
@@ -69,7 +71,7 @@ describe('vmodem start --scenario', () => {
     const file = path.join(dir, 'ref.yaml');
     fs.writeFileSync(file, 'steps:\n  - at: 1s\n    modem: 3\n    do: drop\n');
     const link = uniqueLink();
-    const r = await runCli(['start', '--mqtt-port', '0', '--link', link, '--count', '2', '--scenario', file]);
+    const r = await runMain(['start', '--mqtt-port', '0', '--link', link, '--count', '2', '--scenario', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`vmodem: ${file}: step 1 (at 1s): no modem 3 (modems: 0=modem0, 1=modem1)\n`);
     expect(fs.existsSync(link)).toBe(false);

@@ -1,7 +1,7 @@
 /**
- * The built package from plain JavaScript: test/api/consumer.mjs imports `vmodem` (dist/index.js,
+ * The built package from plain JavaScript: test/system/api/consumer.mjs imports `vmodem` (dist/index.js,
  * through the package's own "exports") in a separate node process, drives the real PTY and the
- * API, and prints what it saw. `npm test` builds dist/ first ("pretest"); when dist/ is missing or
+ * API, and prints what it saw. `npm run test:system` builds dist/ first; when dist/ is missing or
  * predates src/api.ts, this file builds it.
  */
 import { execFile } from 'node:child_process';
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureDist, ROOT } from './ensure-dist.js';
+import { ensureDist, ROOT } from '../../api/ensure-dist.js';
 
 const run = promisify(execFile);
 
