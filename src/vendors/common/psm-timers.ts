@@ -23,8 +23,9 @@ const T3412_UNITS: [bits: number, seconds: number][] = [
 ];
 
 function encode(seconds: number, units: [number, number][]): string {
-  // The finest unit that holds the value exactly, else the first that holds it at all (rounded).
-  const exact = units.find(([, s]) => seconds % s === 0 && seconds / s <= 31);
+  // The coarsest unit that holds the value exactly (60 s is "1 minute", as modules print it),
+  // else the finest that holds it at all (rounded).
+  const exact = [...units].reverse().find(([, s]) => seconds % s === 0 && seconds / s <= 31);
   const [bits, s] = exact ?? units.find(([, u]) => Math.round(seconds / u) <= 31) ?? units[units.length - 1]!;
   const value = Math.min(31, Math.round(seconds / s));
   return ((bits << 5) | value).toString(2).padStart(8, '0');
