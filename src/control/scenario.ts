@@ -14,6 +14,8 @@ import type { BrokerPublish, EmbeddedBroker } from '../broker/embedded-broker.js
 import { topicMatches, type AckFault } from './broker-faults.js';
 import type { ModemController, Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
+import { z } from 'zod';
+import { firstProblem, typeName } from '../util/schema.js';
 import { yamlToJs } from '../util/yaml-limits.js';
 
 /** A short reference of the file format (also in the README). */
@@ -152,13 +154,6 @@ function fmtDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -190,61 +185,86 @@ class Ctx {
     return new ScenarioError(`${this.source}${line !== undefined ? ` line ${line}` : ''}: ${where}${where ? ': ' : ''}${msg}`);
   }
 }
+// The values of a scenario are checked with zod schemas (the schema library every file format
+// of vmodem uses); the helpers below run one and turn a failure into the file/line/step message.
 
-function checkKeys(ctx: Ctx, p: Path, where: string, obj: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) throw ctx.error([...p, k], where, `unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
-  }
+/** Run `schema` on `v`; a failure is `<what> must be <allowed>, not <found>` at `p`. */
+function check<T>(ctx: Ctx, p: Path, where: string, schema: z.ZodType<T>, v: unknown, message: () => string): T {
+  const r = schema.safeParse(v);
+  if (!r.success) throw ctx.error(p, where, message());
+  return r.data;
 }
 
+const KEYS_SCHEMAS = new Map<string, z.ZodType>();
+function checkKeys(ctx: Ctx, p: Path, where: string, obj: Record<string, unknown>, allowed: readonly string[]): void {
+  const id = allowed.join(',');
+  let schema = KEYS_SCHEMAS.get(id);
+  if (!schema) KEYS_SCHEMAS.set(id, (schema = z.strictObject(Object.fromEntries(allowed.map((k) => [k, z.unknown().optional()])))));
+  const r = schema.safeParse(obj);
+  if (r.success) return;
+  const { path: at } = firstProblem(r.error);
+  const k = String(at[at.length - 1]);
+  throw ctx.error([...p, k], where, `unknown key "${k}" (expected one of: ${allowed.join(', ')})`);
+}
+
+/** `250ms`, `2s`, `1.5s`, `1m` (a unit is required) → milliseconds. */
+const DURATION = z.custom<string>((v) => parseDuration(v) !== null).transform((v) => parseDuration(v)!);
+
 function duration(ctx: Ctx, p: Path, where: string, what: string, v: unknown): number {
-  const ms = parseDuration(v);
-  if (ms === null) {
+  return check(ctx, p, where, DURATION, v, () => {
     const hint = typeof v === 'number' ? ` — write ${v}s or ${v}ms` : '';
-    throw ctx.error(p, where, `${what} must be a duration such as 500ms, 2s or 1m, not ${typeName(v)}${hint}`);
-  }
-  return ms;
+    return `${what} must be a duration such as 500ms, 2s or 1m, not ${typeName(v)}${hint}`;
+  });
 }
 
 function wholeNumber(ctx: Ctx, p: Path, where: string, what: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw ctx.error(p, where, `${what} must be a whole number ${min}–${max}, not ${typeName(v)}`);
-  }
-  return v;
+  return check(ctx, p, where, z.int().min(min).max(max), v, () => `${what} must be a whole number ${min}–${max}, not ${typeName(v)}`);
 }
 
+/** Text; YAML numbers and booleans count as their text. */
+const TEXT = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)]);
+
 function text(ctx: Ctx, p: Path, where: string, what: string, v: unknown): string {
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (typeof v !== 'string') {
+  return check(ctx, p, where, TEXT, v, () => {
     const hint = isRecord(v) ? ' (a value that starts with {{ needs quotes: "{{…}}")' : '';
-    throw ctx.error(p, where, `${what} must be text, not ${typeName(v)}${hint}`);
-  }
-  return v;
+    return `${what} must be text, not ${typeName(v)}${hint}`;
+  });
 }
 
 function choice<T>(ctx: Ctx, p: Path, where: string, what: string, v: unknown, map: Record<string, T>): T {
-  const key = typeof v === 'boolean' ? String(v) : v;
-  if (typeof key !== 'string' || !(key in map)) {
-    throw ctx.error(p, where, `${what} must be ${[...new Set(Object.keys(map))].filter((k) => k !== 'true' && k !== 'false').join(' or ')}, not ${typeName(v)}`);
-  }
+  const keys = Object.keys(map) as [string, ...string[]];
+  const schema = z.preprocess((x) => (typeof x === 'boolean' ? String(x) : x), z.enum(keys));
+  const key = check(ctx, p, where, schema, v, () => `${what} must be ${[...new Set(keys)].filter((k) => k !== 'true' && k !== 'false').join(' or ')}, not ${typeName(v)}`);
   return map[key]!;
 }
 
+/** Pairs of hex digits; spaces and colons between them are allowed. */
+const HEX = z
+  .string()
+  .transform((v) => v.replace(/[\s:]/g, ''))
+  .pipe(z.string().regex(/^([0-9a-fA-F]{2})*$/))
+  .transform((v) => Buffer.from(v, 'hex'));
+
 function hexBytes(ctx: Ctx, p: Path, where: string, v: unknown): Buffer {
-  const s = typeof v === 'string' ? v.replace(/[\s:]/g, '') : '';
-  if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(s)) throw ctx.error(p, where, `hex must be pairs of hex digits (spaces allowed), not ${typeName(v)}`);
-  return Buffer.from(s, 'hex');
+  return check(ctx, p, where, HEX, v, () => `hex must be pairs of hex digits (spaces allowed), not ${typeName(v)}`);
 }
+
+/** A modem reference: an index, or a name (a name of digits is an index). */
+const MODEM_REF = z.union([
+  z.int().min(0),
+  z
+    .string()
+    .refine((r) => r.trim() !== '')
+    .transform((r): ModemRef => (/^\d+$/.test(r) ? Number(r) : r)),
+]);
 
 function modemSelector(ctx: Ctx, p: Path, where: string, v: unknown): ModemSelector {
   if (v === 'all') return 'all';
   const list = Array.isArray(v) ? v : [v];
   if (list.length === 0) throw ctx.error(p, where, 'modem: the list is empty');
-  return list.map((r, i) => {
-    if (typeof r === 'number' && Number.isInteger(r) && r >= 0) return r;
-    if (typeof r === 'string' && r.trim() !== '') return /^\d+$/.test(r) ? Number(r) : r;
-    throw ctx.error(Array.isArray(v) ? [...p, i] : p, where, `modem must be all, an index (0, 1, …), a name or a list of them, not ${typeName(r)}`);
-  });
+  return list.map((r, i) =>
+    check(ctx, Array.isArray(v) ? [...p, i] : p, where, MODEM_REF, r, () => `modem must be all, an index (0, 1, …), a name or a list of them, not ${typeName(r)}`),
+  );
 }
 
 /** Check that every `{{name}}` in a template is one this step provides. */
