@@ -326,6 +326,39 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     this.state('context-deactivated', { cid });
   }
 
+  /**
+   * What the network grants (issue 13): home, roaming, denied (with a 24.301 EMM reject cause,
+   * default 15 "no suitable cells in tracking area") or none. Registration URCs follow the
+   * modes the firmware enabled; links end when the data path goes.
+   */
+  setRegistrationState(state: 'home' | 'roaming' | 'denied' | 'none', rejectCause?: number): void {
+    const stat = ({ home: 1, roaming: 5, denied: 3, none: 0 } as const)[state];
+    if (stat === undefined) throw new ControlError('bad-state', 'state must be home, roaming, denied or none');
+    if (rejectCause !== undefined && (!Number.isInteger(rejectCause) || rejectCause < 0 || rejectCause > 255)) {
+      throw new ControlError('bad-cause', 'rejectCause must be 0–255');
+    }
+    this.parts.modem.network.setRegistration(stat, rejectCause);
+    this.state('registration', { state, rejectCause });
+  }
+
+  /** Pull the SIM (false) or put it back (true): +CPIN: NOT READY / READY-style URCs, registration lost / regained. */
+  setSim(present: boolean): void {
+    this.parts.modem.network.setSim(present);
+    this.state('sim', { present });
+  }
+
+  /**
+   * The network deactivates a PDP context: the vendor's URC (+QIURC: "pdpdeact",<cid>,
+   * +MIPCALL: <cid>,0, +CGEV: NW PDN DEACT <cid> with AT+CGEREP=1), links over it end, and MQTT
+   * opens fail until the firmware activates it again.
+   */
+  deactivateContext(cid = 1): void {
+    const net = this.parts.modem.network;
+    if (!net.contexts.get(cid)?.active) throw new ControlError('not-active', `context ${cid} is not active`);
+    net.setContext(cid, false, 'network');
+    this.state('context-deactivated', { cid });
+  }
+
   setSignal(rssi: number, ber = 99): void {
     if (!Number.isInteger(rssi) || !((rssi >= 0 && rssi <= 31) || rssi === 99)) throw new ControlError('bad-rssi', 'rssi must be 0–31 or 99');
     if (!Number.isInteger(ber) || !((ber >= 0 && ber <= 7) || ber === 99)) throw new ControlError('bad-ber', 'ber must be 0–7 or 99');

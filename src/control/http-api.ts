@@ -382,6 +382,40 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
+    path: 'registration-state',
+    methods: {
+      POST: ({ modem, body }) => {
+        const state = body.string('state');
+        const cause = body.has('rejectCause') ? body.number('rejectCause') : undefined;
+        body.end();
+        modem.controller.setRegistrationState(state as 'home', cause);
+        return OK;
+      },
+    },
+  },
+  {
+    path: 'sim',
+    methods: {
+      POST: ({ modem, body }) => {
+        const present = body.boolean('present');
+        body.end();
+        modem.controller.setSim(present);
+        return OK;
+      },
+    },
+  },
+  {
+    path: 'deactivate-context',
+    methods: {
+      POST: ({ modem, body }) => {
+        const cid = body.number('cid', 1);
+        body.end();
+        modem.controller.deactivateContext(cid);
+        return OK;
+      },
+    },
+  },
+  {
     path: 'signal',
     methods: {
       POST: ({ modem, body }) => {
