@@ -15,7 +15,7 @@ export function cclkCommand(device: Device): CommandDef {
     read: () => ok(`+CCLK: "${cclkText(moduleNow(device), timeZone(device))}"`),
     set: (ctx) =>
       withArgs(ctx, [{ name: 'time', type: 'string', maxLength: 24 }], ([time]) => {
-        const t = parseCclk(time as string);
+        const t = parseCclk(time);
         if (!t) return error(50, 'time is "yy/MM/dd,hh:mm:ss±zz"');
         setModuleTime(device, t.utcMs, t.tzQuarters);
         return ok();

@@ -36,12 +36,12 @@ export function cgdcontCommand(device: Device): CommandDef {
         ],
         ([cid, type, apn]) => {
           if (ctx.args.length === 1) {
-            net.undefineContext(cid as number);
+            net.undefineContext(cid);
             return ok();
           }
-          const t = type === undefined ? undefined : (type as string).toUpperCase();
+          const t = type === undefined ? undefined : type.toUpperCase();
           if (t !== undefined && !PDP_TYPES.includes(t)) return error(50, `PDP type ${t}`);
-          net.defineContext(cid as number, { type: t === 'NON-IP' ? 'Non-IP' : t, apn: apn as string | undefined });
+          net.defineContext(cid, { type: t === 'NON-IP' ? 'Non-IP' : t, apn });
           return ok();
         },
       ),

@@ -27,8 +27,8 @@ export function cgerepCommand(device: Device): { command: CommandDef; reset: () 
             { name: 'bfr', type: 'int', min: 0, max: 1, optional: true },
           ],
           ([m, b]) => {
-            mode = m as number;
-            if (b !== undefined) bfr = b as number;
+            mode = m;
+            if (b !== undefined) bfr = b;
             return ok();
           },
         ),

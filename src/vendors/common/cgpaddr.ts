@@ -21,7 +21,7 @@ export function cgpaddrCommand(device: Device): CommandDef {
     set: (ctx) =>
       withArgs(ctx, [{ name: 'cid', type: 'int', min: 1, max: MAX_CID }], ([cid]) =>
         // 27.007: several <cid>s may be listed; each one answers a line.
-        ok(...[cid as number, ...ctx.args.slice(1).flatMap((a) => (a.kind === 'int' ? [a.value] : []))].map(line)),
+        ok(...[cid, ...ctx.args.slice(1).flatMap((a) => (a.kind === 'int' ? [a.value] : []))].map(line)),
       ),
   };
 }

@@ -49,7 +49,7 @@ export function copsCommand(device: Device): CommandDef {
           if (!net.simPresent) return error(CME_SIM_NOT_INSERTED, 'SIM not inserted');
           if (mode === 1 || mode === 4) {
             if (oper === undefined) return error(50, 'manual selection needs <oper>');
-            if (!matches(net.operator, net.copsFormat, oper as string)) {
+            if (!matches(net.operator, net.copsFormat, oper)) {
               if (mode === 1) return error(CME_NO_NETWORK, `${String(oper)} not in coverage`);
             }
           }

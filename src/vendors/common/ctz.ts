@@ -28,7 +28,7 @@ export function ctzCommands(device: Device): { commands: CommandDef[]; reset: ()
     read: () => ok(`${name}: ${get()}`),
     set: (ctx) =>
       withArgs(ctx, [{ name: 'value', type: 'int', min: 0, max }], ([v]) => {
-        put(v as number);
+        put(v);
         return ok();
       }),
   });

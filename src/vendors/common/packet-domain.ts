@@ -37,7 +37,7 @@ export function packetDomainCommands(device: Device): CommandDef[] {
           ],
           async ([state, cid]) => {
             // No <cid>: every defined context (§10.1.10).
-            const cids = cid === undefined ? [...net.contexts.keys()] : [cid as number];
+            const cids = cid === undefined ? [...net.contexts.keys()] : [cid];
             for (const c of cids) {
               if (!net.contexts.has(c)) return error(50, `context ${c} is not defined`);
               if (state === 1) {

@@ -60,7 +60,7 @@ export function registrationCommands(device: Device): CommandDef[] {
       read: () => ok(`${name}: ${net[key]},${registrationFields(net, name, net[key])}`),
       set: (ctx) =>
         withArgs(ctx, [{ name: 'n', type: 'int', min: 0, max }], ([n]) => {
-          net[key] = n as number;
+          net[key] = n;
           return ok();
         }),
     };

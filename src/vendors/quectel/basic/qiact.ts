@@ -31,8 +31,8 @@ export function qiactCommand(device: Device): CommandDef {
         [{ name: 'contextID', type: 'int', min: 1, max: QUECTEL_MAX_CONTEXT }],
         async ([cid]) => {
           // An undefined context is activated with an empty APN (the network's default).
-          if (!net.contexts.has(cid as number)) net.defineContext(cid as number, { type: 'IP', apn: '' });
-          return (await net.activate(cid as number)) ? ok() : error(undefined, 'not registered');
+          if (!net.contexts.has(cid)) net.defineContext(cid, { type: 'IP', apn: '' });
+          return (await net.activate(cid)) ? ok() : error(undefined, 'not registered');
         },
         () => error(undefined, 'bad AT+QIACT arguments'),
       ),

@@ -32,17 +32,17 @@ export function qicsgpCommand(device: Device): CommandDef {
         ],
         ([cid, type, apn, username, password, auth]) => {
           if (ctx.args.length === 1) {
-            const c = net.contexts.get(cid as number);
+            const c = net.contexts.get(cid);
             if (!c) return ok(`+QICSGP: 1,"","","",0`);
             return ok(`+QICSGP: ${contextTypeCode(c.type)},"${c.apn}","${c.username}","${c.password}",${c.auth}`);
           }
           if (type === undefined || apn === undefined) return error(undefined, 'AT+QICSGP needs <context_type> and <APN>');
-          net.defineContext(cid as number, {
-            type: TYPE_OF[type as number]!,
-            apn: apn as string,
-            username: (username as string | undefined) ?? '',
-            password: (password as string | undefined) ?? '',
-            auth: (auth as number | undefined) ?? 0,
+          net.defineContext(cid, {
+            type: TYPE_OF[type]!,
+            apn,
+            username: username ?? '',
+            password: password ?? '',
+            auth: auth ?? 0,
           });
           return ok();
         },

@@ -18,7 +18,7 @@ export function qideactCommand(device: Device): CommandDef {
         ctx,
         [{ name: 'contextID', type: 'int', min: 1, max: QUECTEL_MAX_CONTEXT }],
         async ([cid]) => {
-          await net.deactivate(cid as number);
+          await net.deactivate(cid);
           return ok();
         },
         () => error(undefined, 'bad AT+QIDEACT arguments'),

@@ -27,6 +27,6 @@ export function qltsCommand(device: Device): CommandDef {
     name: '+QLTS',
     test: () => ok('+QLTS: (0-2)'),
     exec: () => answer(0),
-    set: (ctx) => withArgs(ctx, [{ name: 'mode', type: 'int', min: 0, max: 2 }], ([mode]) => answer(mode as number)),
+    set: (ctx) => withArgs(ctx, [{ name: 'mode', type: 'int', min: 0, max: 2 }], ([mode]) => answer(mode)),
   };
 }

@@ -28,7 +28,7 @@ export function qntpCommand(device: Device): CommandDef {
           { name: 'autosettime', type: 'int', values: [0, 1], optional: true },
         ],
         ([cid, , , autoset]) => {
-          const c = net.contexts.get(cid as number);
+          const c = net.contexts.get(cid);
           const delay = device.timing.delay('ntp', 300);
           if (!c?.active || !net.registered) {
             device.urc(`+QNTP: ${QNTP_PDP_FAILED}`, delay);

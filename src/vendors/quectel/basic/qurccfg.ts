@@ -23,9 +23,9 @@ export function qurccfgCommand(defaultPort = 'usbat'): { command: CommandDef; re
             { name: 'value', type: 'string', maxLength: 16, optional: true },
           ],
           ([name, value]) => {
-            if ((name as string).toLowerCase() !== 'urcport') return error(undefined, `unknown option ${String(name)}`);
+            if (name.toLowerCase() !== 'urcport') return error(undefined, `unknown option ${String(name)}`);
             if (value === undefined) return ok(`+QURCCFG: "urcport","${port}"`);
-            const v = (value as string).toLowerCase();
+            const v = value.toLowerCase();
             if (!PORTS.includes(v)) return error(undefined, `urcport ${v}`);
             port = v;
             return ok();
