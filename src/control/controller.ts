@@ -19,7 +19,7 @@ import type { NetworkFaults, OpenFault } from './network-faults.js';
 export type ControlEvent =
   | { type: 'serial'; modem: string; dir: 'in' | 'out'; kind?: string; hex: string; text: string; t: number }
   | { type: 'urc'; modem: string; text: string; t: number }
-  | { type: 'mqtt'; modem: string; dir: 'up' | 'down'; cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payloadHex?: string; t: number }
+  | { type: 'mqtt'; modem: string; dir: 'up' | 'down'; cmd: string; topic?: string; messageId?: number; qos?: number; t: number }
   | { type: 'state'; modem: string; what: string; detail?: unknown; t: number };
 
 export interface DevicePublish {
@@ -326,39 +326,6 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     this.state('context-deactivated', { cid });
   }
 
-  /**
-   * What the network grants (issue 13): home, roaming, denied (with a 24.301 EMM reject cause,
-   * default 15 "no suitable cells in tracking area") or none. Registration URCs follow the
-   * modes the firmware enabled; links end when the data path goes.
-   */
-  setRegistrationState(state: 'home' | 'roaming' | 'denied' | 'none', rejectCause?: number): void {
-    const stat = ({ home: 1, roaming: 5, denied: 3, none: 0 } as const)[state];
-    if (stat === undefined) throw new ControlError('bad-state', 'state must be home, roaming, denied or none');
-    if (rejectCause !== undefined && (!Number.isInteger(rejectCause) || rejectCause < 0 || rejectCause > 255)) {
-      throw new ControlError('bad-cause', 'rejectCause must be 0–255');
-    }
-    this.parts.modem.network.setRegistration(stat, rejectCause);
-    this.state('registration', { state, rejectCause });
-  }
-
-  /** Pull the SIM (false) or put it back (true): +CPIN: NOT READY / READY-style URCs, registration lost / regained. */
-  setSim(present: boolean): void {
-    this.parts.modem.network.setSim(present);
-    this.state('sim', { present });
-  }
-
-  /**
-   * The network deactivates a PDP context: the vendor's URC (+QIURC: "pdpdeact",<cid>,
-   * +MIPCALL: <cid>,0, +CGEV: NW PDN DEACT <cid> with AT+CGEREP=1), links over it end, and MQTT
-   * opens fail until the firmware activates it again.
-   */
-  deactivateContext(cid = 1): void {
-    const net = this.parts.modem.network;
-    if (!net.contexts.get(cid)?.active) throw new ControlError('not-active', `context ${cid} is not active`);
-    net.setContext(cid, false, 'network');
-    this.state('context-deactivated', { cid });
-  }
-
   setSignal(rssi: number, ber = 99): void {
     if (!Number.isInteger(rssi) || !((rssi >= 0 && rssi <= 31) || rssi === 99)) throw new ControlError('bad-rssi', 'rssi must be 0–31 or 99');
     if (!Number.isInteger(ber) || !((ber >= 0 && ber <= 7) || ber === 99)) throw new ControlError('bad-ber', 'ber must be 0–7 or 99');
@@ -468,11 +435,6 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     this.removeAllListeners();
   }
 
-  /** Report a state change made elsewhere (the dashboard's host access) on this modem's stream. */
-  note(what: string, detail?: unknown): void {
-    this.state(what, detail);
-  }
-
   private state(what: string, detail?: unknown): void {
     this.emitEvent({ type: 'state', modem: this.name, what, detail, t: this.now() });
   }
@@ -505,13 +467,7 @@ function bytesView(b: Buffer): { hex: string; text: string } {
   return { hex: b.toString('hex'), text: b.toString('latin1') };
 }
 
-/** A publish's payload travels with its event up to this size (the dashboard's topic view). */
-const MAX_EVENT_PAYLOAD = 16 * 1024;
-
-function packetSummary(p: Packet): { cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payloadHex?: string } {
-  const any = p as { cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payload?: Buffer | string };
-  const out = { cmd: any.cmd, topic: any.topic, messageId: any.messageId, qos: any.qos };
-  if (any.cmd !== 'publish') return out;
-  const payload = typeof any.payload === 'string' ? Buffer.from(any.payload) : (any.payload ?? Buffer.alloc(0));
-  return { ...out, retain: Boolean(any.retain), payloadHex: payload.subarray(0, MAX_EVENT_PAYLOAD).toString('hex') };
+function packetSummary(p: Packet): { cmd: string; topic?: string; messageId?: number; qos?: number } {
+  const any = p as { cmd: string; topic?: string; messageId?: number; qos?: number };
+  return { cmd: any.cmd, topic: any.topic, messageId: any.messageId, qos: any.qos };
 }

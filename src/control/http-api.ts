@@ -18,10 +18,6 @@ import { silentLogger } from '../util/logger.js';
 import type { AckFault } from './broker-faults.js';
 import { ControlError, type ControlEvent, type DevicePublish, type ModemController, type Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
-import type { DeviceRegistry } from '../cloud/registry.js';
-import { recordingToTranscript } from '../record/to-transcript.js';
-import { defaultDashboardDir, loadDashboardFiles, pageHeaders, registryEntriesFor, type DashboardFiles } from './dashboard.js';
-import type { HostAccess } from './host-access.js';
 import { EVENTS_PROTOCOL, MAX_BUFFERED, MAX_FROM_CLIENT, rejectUpgrade, TOKEN_PROTOCOL_PREFIX } from './websocket.js';
 
 export const CONTROL_HOST = '127.0.0.1';
@@ -35,20 +31,16 @@ export interface ControlledModem {
   readonly name: string;
   readonly index: number;
   readonly controller: ModemController;
-  readonly profile: { readonly id: string; readonly module: string; readonly identity?: { readonly manufacturer?: string; readonly model?: string; readonly revision?: string } };
+  readonly profile: { readonly id: string; readonly module: string };
   readonly devicePath: string;
   readonly linkPath?: string;
   readonly imei: string;
-  /** Typing on the port from the dashboard, and who holds it (issue 11). */
-  readonly host?: HostAccess;
 }
 
 export interface ControlTarget {
   readonly modems: readonly ControlledModem[];
   find(ref: string): ControlledModem | undefined;
   readonly brokerUrl?: string;
-  /** The virtual cloud's device registry, for a modem's `about` (its platform entry). */
-  readonly registry?: DeviceRegistry;
 }
 
 export interface ControlServerOptions {
@@ -57,11 +49,6 @@ export interface ControlServerOptions {
   /** The token every request must carry; generated when absent. */
   token?: string;
   log?: Logger;
-  /**
-   * Serve the dashboard (`vmodem start --ui`): `true` for the bundle in dist/ui, or a directory.
-   * Without it `/` is a 404 like any unknown path.
-   */
-  ui?: boolean | string;
 }
 
 export interface ControlServer {
@@ -69,8 +56,6 @@ export interface ControlServer {
   readonly url: string;
   readonly port: number;
   readonly token: string;
-  /** The dashboard with the token in the fragment (`http://127.0.0.1:<port>/#token=…`), when served. */
-  readonly uiUrl?: string;
   /** Close the event streams and the listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -201,7 +186,6 @@ export function publishJson(p: DevicePublish): Json {
 // ---- routes ----
 
 interface Ctx {
-  target: ControlTarget;
   modem: ControlledModem;
   body: Fields;
   query: URLSearchParams;
@@ -382,40 +366,6 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
-    path: 'registration-state',
-    methods: {
-      POST: ({ modem, body }) => {
-        const state = body.string('state');
-        const cause = body.has('rejectCause') ? body.number('rejectCause') : undefined;
-        body.end();
-        modem.controller.setRegistrationState(state as 'home', cause);
-        return OK;
-      },
-    },
-  },
-  {
-    path: 'sim',
-    methods: {
-      POST: ({ modem, body }) => {
-        const present = body.boolean('present');
-        body.end();
-        modem.controller.setSim(present);
-        return OK;
-      },
-    },
-  },
-  {
-    path: 'deactivate-context',
-    methods: {
-      POST: ({ modem, body }) => {
-        const cid = body.number('cid', 1);
-        body.end();
-        modem.controller.deactivateContext(cid);
-        return OK;
-      },
-    },
-  },
-  {
     path: 'signal',
     methods: {
       POST: ({ modem, body }) => {
@@ -511,49 +461,6 @@ const MODEM_ROUTES: Route[] = [
         if (bytes.length === 0) throw bad('nothing to inject');
         modem.controller.inject(bytes);
         return { ok: true, bytes: bytes.length };
-      },
-    },
-  },
-  {
-    path: 'about',
-    methods: {
-      GET: ({ modem, target }) => {
-        const clientIds = (modem.controller.inspect().clientIds as string[] | undefined) ?? [];
-        return {
-          name: modem.name,
-          index: modem.index,
-          profile: modem.profile.id,
-          module: modem.profile.module,
-          identity: { ...modem.profile.identity, imei: modem.imei },
-          device: modem.devicePath,
-          link: modem.linkPath ?? null,
-          host: modem.host?.state ?? null,
-          registry: registryEntriesFor(target.registry, clientIds),
-        };
-      },
-    },
-  },
-  {
-    path: 'host-input',
-    methods: {
-      POST: ({ modem, body }) => {
-        const bytes = bytesField(body, { text: 'text', hex: 'hex', base64: 'base64' }, true);
-        body.end();
-        if (!modem.host) throw new ApiError(409, 'no-host-access', 'this modem takes no typing from the control API');
-        modem.host.write(bytes);
-        return { ok: true, bytes: bytes.length };
-      },
-    },
-  },
-  {
-    path: 'takeover',
-    methods: {
-      POST: ({ modem, body }) => {
-        const on = body.boolean('on', true);
-        body.end();
-        if (!modem.host) throw new ApiError(409, 'no-host-access', 'this modem takes no typing from the control API');
-        modem.host.takeOver(on);
-        return { ok: true, host: modem.host.state };
       },
     },
   },
@@ -664,7 +571,7 @@ function parseJsonBody(raw: Buffer): Json {
 interface Resolved {
   modem?: ControlledModem;
   route?: Route;
-  top?: 'modems' | 'events' | 'root' | 'transcript';
+  top?: 'modems' | 'events' | 'root';
 }
 
 function decodeSegment(s: string): string {
@@ -680,7 +587,6 @@ function resolvePath(target: ControlTarget, pathname: string): Resolved {
   if (parts[0] !== 'v1') throw notFound(pathname);
   if (parts.length === 1) return { top: 'root' };
   if (parts[1] === 'events' && parts.length === 2) return { top: 'events' };
-  if (parts[1] === 'transcript' && parts.length === 2) return { top: 'transcript' };
   if (parts[1] !== 'modems') throw notFound(pathname);
   if (parts.length === 2) return { top: 'modems' };
   if (parts.length > 4) throw notFound(pathname);
@@ -709,7 +615,6 @@ function methodNotAllowed(method: string, allowed: string[]): ApiError {
 const ENDPOINTS = [
   'GET /v1',
   'GET /v1/modems',
-  'POST /v1/transcript ({recording: "<.jsonl text>"} → {transcript: "<.at text>"})',
   'GET /v1/events (WebSocket, subprotocol vmodem.v1; ?modem=<ref>&types=serial,urc,mqtt,state; token as Authorization, ?token= or subprotocol token.<token>)',
   ...MODEM_ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} /v1/modems/{ref}${r.path ? `/${r.path}` : ''}`)),
 ];
