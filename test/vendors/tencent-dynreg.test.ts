@@ -40,7 +40,7 @@ describe('AT+TCDEVREG (§2.7)', () => {
     expect(await register(h, '+TCDEVREG:OK')).toBe(okThen('+TCDEVREG:OK'));
     const psk = secretOf(h, 'ASJ0000GX1', 'xyz')!;
     expect(psk).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","xyz",${bcc(psk)}`));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","xyz",${bcc(psk)},"ap-guangzhou"`));
     expect(await h.exchange('AT+TCMQTTCONN=1,5000,240,1,1', okThen('+TCMQTTCONN:OK'))).toBe(okThen('+TCMQTTCONN:OK'));
   });
 
@@ -55,18 +55,18 @@ describe('AT+TCDEVREG (§2.7)', () => {
     expect(second).not.toBe(first);
     // Signing in activates it; rule 3: registering again is refused and nothing changes.
     await h.exchange('AT+TCMQTTCONN=1,5000,240,1,0', okThen('+TCMQTTCONN:OK'));
-    expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await h.at('AT+TCMQTTDISCONN')).toBe(reply('+TCMQTTDISCON,2'));
     expect(await register(h, '+TCDEVREG:FAIL,1021')).toBe(okThen('+TCDEVREG:FAIL,1021'));
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","xyz",${bcc(second)}`));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","xyz",${bcc(second)},"ap-guangzhou"`));
     // Rule 4: device B replaces A on success…
     await product(h, `AT+TCPRDINFOSET=1,"ASJ0000GX1","${PS}","abc"`);
     expect(await register(h, '+TCDEVREG:OK')).toBe(okThen('+TCDEVREG:OK'));
     const b = secretOf(h, 'ASJ0000GX1', 'abc')!;
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","abc",${bcc(b)}`));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","abc",${bcc(b)},"ap-guangzhou"`));
     // …and a failure leaves the saved device as it was (1020: not pre-created, no auto-create).
     await product(h, `AT+TCPRDINFOSET=1,"ASJ0000GX1","${PS}","ghost"`);
     expect(await register(h, '+TCDEVREG:FAIL,1020')).toBe(okThen('+TCDEVREG:FAIL,1020'));
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","abc",${bcc(b)}`));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:1,"ASJ0000GX1","abc",${bcc(b)},"ap-guangzhou"`));
   });
 
   it('answers the §6.3 codes: wrong product secret 1010, unknown product 1004, no dynamic registration 1011', async () => {
@@ -84,7 +84,7 @@ describe('AT+TCDEVREG (§2.7)', () => {
     const h = await cloud();
     await product(h, `AT+TCPRDINFOSET=0,"AUTO000001","${PS}","new-device"`);
     expect(await register(h, '+TCDEVREG:OK')).toBe(okThen('+TCDEVREG:OK'));
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:0,"AUTO000001","new-device",${bcc(secretOf(h, 'AUTO000001', 'new-device')!)}`));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply(`+TCDEVINFOSET:0,"AUTO000001","new-device",${bcc(secretOf(h, 'AUTO000001', 'new-device')!)},"ap-guangzhou"`));
     expect(await h.exchange('AT+TCMQTTCONN=0,5000,240,1,0', okThen('+TCMQTTCONN:OK'))).toBe(okThen('+TCMQTTCONN:OK'));
   });
 

@@ -30,9 +30,12 @@ async function addCert(h: TencentHarness, name: string, data: Buffer): Promise<v
   await h.waitFor('\r\n+TCCERTADD:OK\r\n');
 }
 
+/** The profile with another firmware build (settings.tencent-qcloud.firmware). */
+const firmware = (fw: 'v1' | 'v2' | 'manual'): HarnessOptions => ({ tweak: (p) => void ((p.settings['tencent-qcloud'] as { firmware?: string }).firmware = fw) });
+
 describe('test forms (=?)', () => {
-  it('answer with the manual\'s syntax lines, no space after the colon', async () => {
-    const h = await tc();
+  it('answer with the manual\'s syntax lines, no space after the colon (firmware "manual")', async () => {
+    const h = await tc(firmware('manual'));
     const cases: [string, string][] = [
       ['AT+TCREGNET=?', reply('+TCREGNET:"MODULE_TYPE(0/1)","ACTION(0/1)","SSID","PSW"(WIFI_MODULE),"APN"(CELLULAR_MODULE)')],
       ['AT+TCDEVINFOSET=?', reply('+TCDEVINFOSET:"TLSMODE(0/1/2)","PRODUCTID","DEVICENAME","DEVICESECRET"(TLSMODE=0/1) or "CERTNAME"(TLSMODE=2)')],
@@ -134,7 +137,7 @@ describe('AT+TCDEVINFOSET (§2.2)', () => {
     expect(await h.at('AT+TCDEVINFOSET?')).toBe(OK);
     expect(await h.exchange('AT+TCDEVINFOSET=1,"CTQS08Y5LG","Dev01","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET:OK'))).toBe(okThen('+TCDEVINFOSET:OK'));
     const read = await h.at('AT+TCDEVINFOSET?');
-    expect(read).toBe(reply('+TCDEVINFOSET:1,"CTQS08Y5LG","Dev01",116'));
+    expect(read).toBe(reply('+TCDEVINFOSET:1,"CTQS08Y5LG","Dev01",116,"ap-guangzhou"'));
     expect(read).not.toContain('ZHNkIGRzZCA=');
   });
 
@@ -143,7 +146,7 @@ describe('AT+TCDEVINFOSET (§2.2)', () => {
     await h.exchange('AT+TCDEVINFOSET=0,"CTQS08Y5LG","device1","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET:OK'));
     await h.stopModem();
     const again = await tc({ reuse: { broker: h.broker, stateDir: h.stateDir }, flashDir: h.flashDir });
-    expect(await again.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET:0,"CTQS08Y5LG","device1",116'));
+    expect(await again.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET:0,"CTQS08Y5LG","device1",116,"ap-guangzhou"'));
     // The file holds the secret (it is the module's flash), privately.
     expect(readFileSync(path.join(h.flashDir, 'tencent-qcloud', 'devinfo.json'), 'utf8')).toContain('ZHNkIGRzZCA=');
   });
@@ -177,7 +180,7 @@ describe('AT+TCDEVINFOSET (§2.2)', () => {
     expect(await h.exchange(set, okThen('+TCDEVINFOSET:FAIL,203'))).toBe(okThen('+TCDEVINFOSET:FAIL,203'));
     await addCert(h, 'general_cdev1_private.key', KEY);
     expect(await h.exchange(set, okThen('+TCDEVINFOSET:OK'))).toBe(okThen('+TCDEVINFOSET:OK'));
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET:2,"MND067I4BM","dev_g1","general_cdev1_cert.crt"'));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET:2,"MND067I4BM","dev_g1","general_cdev1_cert.crt","ap-guangzhou"'));
     // The 5th argument names the certificate when given.
     expect(await h.exchange('AT+TCDEVINFOSET=2,"MND067I4BM","dev_g1","","general_cdev1_cert.crt"', okThen('+TCDEVINFOSET:OK'))).toBe(okThen('+TCDEVINFOSET:OK'));
   });
@@ -190,7 +193,7 @@ describe('AT+TCDEVINFOSET (§2.2)', () => {
     expect(await h.at('AT+TCPRDINFOSET=1,"CTQS08Y5LG","ZHNKIGRzZCA=","Dev01"')).toBe(cme(208));
     expect(await h.at('AT+TCDEVREG')).toBe(cme(208));
     expect(await h.at('AT+TCRESTORE')).toBe(cme(208));
-    expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await h.at('AT+TCMQTTDISCONN')).toBe(reply('+TCMQTTDISCON,2'));
     expect(await h.exchange('AT+TCDEVINFOSET=0,"CTQS08Y5LG","device2","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET:OK'))).toBe(okThen('+TCDEVINFOSET:OK'));
   });
 });
@@ -261,7 +264,7 @@ describe('response spacing (§1.2.4)', () => {
   it('puts one space after the colon when the profile says so', async () => {
     const h = await tc({ tweak: (p) => void ((p.settings['tencent-qcloud'] as { colonSpace: boolean }).colonSpace = true) });
     expect(await h.exchange('AT+TCDEVINFOSET=1,"CTQS08Y5LG","Dev01","ZHNkIGRzZCA="', okThen('+TCDEVINFOSET: OK'))).toBe(okThen('+TCDEVINFOSET: OK'));
-    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET: 1,"CTQS08Y5LG","Dev01",116'));
+    expect(await h.at('AT+TCDEVINFOSET?')).toBe(reply('+TCDEVINFOSET: 1,"CTQS08Y5LG","Dev01",116,"ap-guangzhou"'));
     expect(await h.at('AT+TCMQTTSTATE?')).toBe(reply('+TCMQTTSTATE: 0'));
   });
 });

@@ -315,7 +315,7 @@ describe('the cloud dropping the device (§5.2–§5.4)', () => {
     const h = await connected(onClock(), 'AT+TCMQTTCONN=0,5000,240,1,1');
     await h.exchange('AT+TCREGNET=1,0', okThen('+TCREGNET:1,NET_CLOSE'));
     await h.waitFor('+TCMQTTRECONNECTING\r\n');
-    expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await h.at('AT+TCMQTTDISCONN')).toBe(reply('+TCMQTTDISCON,2'));
     h.clear();
     // Longer than every reconnection wait together (1 + 2 + … + 32 s).
     await h.advance(120_000);

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cme, OK, okThen, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
+import { cme, OK, okThen, reply, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
 
 const REGISTRY = { products: [{ platform: 'tencent', productId: 'CTQS08Y5LG', devices: [{ deviceName: 'device1', deviceSecret: 'ZHNkIGRzZCA=' }] }] };
 const UPDATE = '$ota/update/CTQS08Y5LG/device1';
@@ -78,7 +78,7 @@ describe('AT+TCOTASET (§4.1)', () => {
 
   it('stops listening with the connection closed by AT+TCMQTTDISCONN, until enabled again', async () => {
     const h = await otaReady();
-    expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await h.at('AT+TCMQTTDISCONN')).toBe(reply('+TCMQTTDISCON,2'));
     expect(await h.exchange('AT+TCOTASET?', `${OK}\r\n+TCOTASET:0,"1.0.0"\r\n`)).toBe(`${OK}\r\n+TCOTASET:0,"1.0.0"\r\n`);
     await h.exchange('AT+TCMQTTCONN=0,5000,240,1,1', okThen('+TCMQTTCONN:OK'));
     expect(await h.exchange('AT+TCOTASET=1,"1.0.1"', okThen('+TCOTASET:OK'))).toBe(okThen('+TCOTASET:OK'));
@@ -196,7 +196,7 @@ describe('firmware push and download (§4, §5.5)', () => {
     const h = await otaReady();
     await push(h);
     await h.waitFor('UPDATESUCCESS\r\n');
-    expect(await h.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await h.at('AT+TCMQTTDISCONN')).toBe(reply('+TCMQTTDISCON,2'));
     await h.stopModem();
     const again = await startTencent({ reuse: { broker: h.broker, cloud: h.cloud, stateDir: h.stateDir }, flashDir: h.flashDir });
     running.push(again);

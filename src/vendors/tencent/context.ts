@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Line } from '../../at/types.js';
 import type { Device } from '../../modem/device.js';
 import type { TencentMqttClient } from './client.js';
+import type { FirmwareTraits } from './firmware.js';
 import type { TencentFlash } from './flash.js';
 import type { TcFormat } from './format.js';
 import type { TencentNetwork } from './network.js';
@@ -90,7 +91,22 @@ export interface TencentProfileData {
   moduleInfo: string[];
   /** Wi-Fi MAC of AT+TCMODULE. */
   mac: string;
+  /**
+   * Which firmware's formats the module prints (firmware.ts): `v2` (QCloud_AT_ESP8266 v2.x, the
+   * default), `v1` (QCloud_AT_ESP_WiFi v1.x) or `manual` (the V3.1.3 text, for other modules).
+   */
+  firmware?: TencentFirmware;
+  /** The product region firmware v2 stores with the device and product information (`ap-guangzhou`). */
+  region?: string;
+  /**
+   * The characters drivers escape with a backslash inside AT+TCMQTTPUB messages and
+   * AT+TCMQTTPUBL data; the module publishes them unescaped (FACTS "Payload quoting"). ESP8266:
+   * `"` and `,`; cellular builds: `"` only. A backslash escapes itself whenever the list is not empty.
+   */
+  payloadEscapes?: string[];
 }
+
+export type TencentFirmware = 'v1' | 'v2' | 'manual';
 
 /**
  * §6.2 200 "Previous command is not complete": a command that answers `OK` now and its
@@ -148,6 +164,10 @@ export interface TencentContext {
   readonly net: TencentNetwork;
   readonly ota: TencentOta;
   readonly jobs: JobSlot;
+  /** What the firmware build prints (profile `firmware`, firmware.ts). */
+  readonly fw: FirmwareTraits;
+  /** The characters a backslash escapes in publish payloads (profile `payloadEscapes`). */
+  readonly escapes: string;
   /** A result or URC line, after the delay named (profile timing; shrunk with fast timing). */
   report(line: Line, delayName?: string): void;
 }

@@ -23,6 +23,8 @@ export interface DevInfo {
   deviceSecret?: string;
   /** The certificate (tlsmode 2), a name of AT+TCCERTADD. */
   certName?: string;
+  /** Firmware v2: the product region given with it (else the profile's). */
+  region?: string;
 }
 
 /** AT+TCPRDINFOSET (§2.6). */
@@ -31,6 +33,8 @@ export interface PrdInfo {
   productId: string;
   productSecret: string;
   deviceName: string;
+  /** Firmware v2: the product region given with it. */
+  region?: string;
 }
 
 /** The cached OTA firmware (§4.2 AT+TCFWINFO). */

@@ -47,18 +47,22 @@ export function bcc(text: string): number {
 }
 
 /**
- * A quoted AT+TCMQTTPUB message as the driver typed it, to the bytes published. Drivers escape
- * `"` as `\"` and `,` as `\,` (and a backslash as `\\`) inside the quotes, as the ESP-AT command
- * parser the QCloud firmware is built on requires; the module publishes the unescaped text. Any
- * other backslash is kept as typed.
+ * A quoted AT+TCMQTTPUB message (or AT+TCMQTTPUBL data) as the driver typed it, to the bytes
+ * published. On the ESP8266 drivers escape `"` as `\"` and `,` as `\,` (and a backslash as `\\`),
+ * as the ESP-AT command parser the QCloud firmware is built on requires; the module publishes the
+ * unescaped text. Which characters are escaped is the module's (profile `payloadEscapes`:
+ * Tencent's module test tool escapes `"` and `,` for the ESP8266, `"` only for cellular modules
+ * such as Neoway's N21 — QCloud_IoT_AT_Test_Tool/Tool_Config.ini `add_escapes`). Any other
+ * backslash is kept as typed.
  */
-export function unescapePayload(typed: string): Buffer {
+export function unescapePayload(typed: string | Buffer, escapes = '",\\'): Buffer {
   const out: number[] = [];
-  const bytes = Buffer.from(typed, 'latin1');
+  const bytes = typeof typed === 'string' ? Buffer.from(typed, 'latin1') : typed;
+  const escaped = new Set([...Buffer.from(escapes, 'latin1')]);
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     const next = bytes[i + 1];
-    if (b === 0x5c && (next === 0x22 || next === 0x2c || next === 0x5c)) {
+    if (b === 0x5c && next !== undefined && escaped.has(next)) {
       out.push(next);
       i++;
       continue;

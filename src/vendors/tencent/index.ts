@@ -9,6 +9,7 @@ import { memoryFlashStore } from '../../modem/module-flash.js';
 import { TencentMqttClient, type Credentials } from './client.js';
 import { JobSlot, TENCENT_SET_ID, type TencentContext, type TencentProfileData } from './context.js';
 import { CME, SDK } from './errors.js';
+import { firmwareTraits, payloadEscapes } from './firmware.js';
 import { TencentFlash } from './flash.js';
 import { TcFormat } from './format.js';
 import { TencentNetwork } from './network.js';
@@ -85,7 +86,7 @@ export function tencentQcloudCommandSet(device: Device): CommandSet {
     report,
   });
   ota = new TencentOta(device, data, flash, client, report, (state) => fmt.line('TCOTASTATUS', state));
-  const q: TencentContext = { device, data, log, fmt, flash, client, net, ota, jobs, report };
+  const q: TencentContext = { device, data, log, fmt, flash, client, net, ota, jobs, report, fw: firmwareTraits(data), escapes: payloadEscapes(data) };
 
   net.onClosed = () => client.networkLost();
   // The radio (AT+CFUN, registration) carries the network (§5.6 NET_CLOSE when it goes).

@@ -17,12 +17,18 @@
  * - The certificate check: no such certificate → FAIL,204; not a PEM certificate, or no stored
  *   private key belongs to it → FAIL,203 (check failed). A flash that cannot be written → FAIL,207.
  * - Without device information the read form answers OK alone.
+ *
+ * Real modules (firmware.ts): firmware v2 ends the read form with the product region
+ * (`+TCDEVINFOSET:1,"S3EUVBRJLB","test_device",110,"ap-guangzhou"` in Tencent's v2.1.0 test
+ * report); v2 takes a region as the last argument of the set form (tlsmode 0/1: the fifth), else
+ * the profile's `region` is used.
  */
 import { ok, type CommandDef } from '../../at/types.js';
 import { refuseBusy, refuseConnectedOrOta, tcArgs, TLSMODE_PARAM } from './args.js';
 import { checkCertFile, findKeyFor } from './certs.js';
 import type { TencentContext } from './context.js';
 import { badParam, CME } from './errors.js';
+import { REGION_MAX } from './firmware.js';
 import { bcc, quote } from './format.js';
 import type { DevInfo, TlsMode } from './flash.js';
 import { decodePsk } from './sign.js';
@@ -53,7 +59,8 @@ export function tcdevinfosetCommand(q: TencentContext): CommandDef {
       const info = q.flash.devInfo();
       if (!info) return ok();
       const last = info.tlsmode === 2 ? quote(info.certName ?? '') : String(bcc(info.deviceSecret ?? ''));
-      return ok(q.fmt.line('TCDEVINFOSET', `${info.tlsmode},${quote(info.productId)},${quote(info.deviceName)},${last}`));
+      const region = q.fw.region ? `,${quote(info.region ?? q.fw.region)}` : '';
+      return ok(q.fmt.line('TCDEVINFOSET', `${info.tlsmode},${quote(info.productId)},${quote(info.deviceName)},${last}${region}`));
     },
     set: (ctx) =>
       tcArgs(
@@ -88,6 +95,11 @@ export function tcdevinfosetCommand(q: TencentContext): CommandDef {
             if (secret === undefined) return badParam(`tlsmode ${tlsmode} needs <devicesecret>`);
             if (secret.length > L.deviceSecret || !decodePsk(secret)) return badParam('<devicesecret> must be the base64 PSK');
             info.deviceSecret = secret;
+            if (q.fw.region && fifth !== undefined) {
+              const region = fifth as string;
+              if (region.length < 1 || region.length > REGION_MAX) return badParam(`<region> must be 1-${REGION_MAX} bytes`);
+              info.region = region;
+            }
           }
           const rc = check?.() ?? 0;
           if (rc === 0) {

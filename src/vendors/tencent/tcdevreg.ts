@@ -48,12 +48,13 @@ export function tcdevregCommand(q: TencentContext): CommandDef {
               productId: prd.productId,
               deviceName: prd.deviceName,
               deviceSecret: r.registered.psk,
+              ...(prd.region !== undefined ? { region: prd.region } : {}),
             });
           } else {
             const certName = `${prd.deviceName}_cert.crt`;
             q.flash.putCert(certName, Buffer.from(r.registered.cert, 'utf8'));
             q.flash.putCert(`${prd.deviceName}_private.key`, Buffer.from(r.registered.key, 'utf8'));
-            q.flash.setDevInfo({ tlsmode: 2, productId: prd.productId, deviceName: prd.deviceName, certName });
+            q.flash.setDevInfo({ tlsmode: 2, productId: prd.productId, deviceName: prd.deviceName, certName, ...(prd.region !== undefined ? { region: prd.region } : {}) });
           }
         } catch (err) {
           q.log.warn({ err }, 'flash write failed');

@@ -9,7 +9,8 @@
  *
  * Where the manual is silent:
  * - <message> is quoted; drivers escape `"` as `\"` and `,` as `\,` (and `\` as `\\`) in it and
- *   the module publishes the unescaped text (FACTS "Payload quoting"; profile at.backslashInQuotes).
+ *   the module publishes the unescaped text (FACTS "Payload quoting"; profile at.backslashInQuotes;
+ *   which characters: profile `payloadEscapes`, `"` and `,` on the ESP8266).
  *   The 1024 limit applies to the unescaped bytes; longer is 201 (msg packet over size).
  *   §7.4 prints the JSON payload without escapes: a parser cannot tell those quotes from the
  *   closing one, so such a line is a syntax error (ERROR), as on the firmware.
@@ -31,7 +32,7 @@ export function tcmqttpubCommand(q: TencentContext): CommandDef {
         const topic = textFromAt(topicV as string);
         const bad = publishTopicProblem(topic);
         if (bad) return badParam(bad);
-        const payload = unescapePayload(messageV as string);
+        const payload = unescapePayload(messageV as string, q.escapes);
         if (payload.length > L.payload) return cmeError(CME.overSize, `message of ${payload.length} bytes exceeds ${L.payload}`);
         const refused = refuseBusy(q);
         if (refused) return refused;

@@ -4,7 +4,14 @@
  *   AT+TCMQTTPUBL=<topic>,<qos>,<msg_length>
  *                    → OK, `>`, then <msg_length> bytes (or fewer ended by Ctrl+Z),
  *                      then +TCMQTTPUBL:OK | +TCMQTTPUBL:FAIL,<err_code>
- * <msg_length> 1–10240. The message is sent as received, byte for byte (no escapes).
+ * <msg_length> 1–10240.
+ *
+ * Real modules: the ESP8266 firmware unescapes the data as it does AT+TCMQTTPUB's message
+ * (profile `payloadEscapes`: `\"` and `\,`, and `\\`). Tencent's published test reports
+ * (firmware v1.2.0 and v2.1.0, QCloud_IoT_AT_Test_Tool/Test-report-sample-WiFi.md) send
+ * `AT+TCMQTTPUBL=…,1,367` with a JSON text whose 10 quotes and 2 commas are escaped: 367 bytes
+ * typed, 355 published (the platform's echo on `…/data` then arrives re-serialised, 345 bytes).
+ * <msg_length> counts the bytes as typed, escapes included.
  *
  * Where the manual is silent (its set-form text and its example disagree on where OK goes; the
  * text, §1.2.3 and AT+TCCERTADD agree on "OK, then >", so that is followed):
@@ -19,7 +26,7 @@ import { ok, type CommandDef, type Outcome } from '../../at/types.js';
 import { okThen, publishTopicProblem, QOS_PARAM, refuseBusy, tcArgs, topicParam } from './args.js';
 import type { TencentContext } from './context.js';
 import { badParam, cmeError, CME, stateError } from './errors.js';
-import { textFromAt } from './format.js';
+import { textFromAt, unescapePayload } from './format.js';
 import { dataUpToCtrlZ, fixedOrCtrlZ } from './tccertadd.js';
 
 export function tcmqttpublCommand(q: TencentContext): CommandDef {
@@ -48,7 +55,8 @@ export function tcmqttpublCommand(q: TencentContext): CommandDef {
               q.report(q.fmt.fail('TCMQTTPUBL', CME.timeout), 'result');
               return { type: 'silent', lines: [] };
             }
-            okThen(q, 'TCMQTTPUBL', () => q.client.publish(topic, payload, qosV as 0 | 1));
+            const message = unescapePayload(payload, q.escapes);
+            okThen(q, 'TCMQTTPUBL', () => q.client.publish(topic, message, qosV as 0 | 1));
             return { type: 'silent', lines: [] };
           },
         };

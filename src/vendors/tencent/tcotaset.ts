@@ -7,6 +7,10 @@
  * <ctlstate> 1: report <fw_ver> to the cloud and listen for firmware pushes (ota.ts); 0: stop.
  * During a download → error.
  *
+ * Real modules: the test form prints `+TCOTASET:1(ENABLE)/0(DISABLE),"FW_version"` (firmware
+ * v1.2.0 and v2.1.0 test reports, see firmware.ts); the manual's text with profile `firmware`
+ * `manual`.
+ *
  * Where the manual is silent: <fw_ver> is 1–32 bytes ("V.R.C, 譬如 1.0.0" is the suggested
  * format, not enforced); the MQTT connection is needed (208 without); a failed subscription or
  * version report gives its code (-108, 202); before any AT+TCOTASET the read form prints `0,""`,
@@ -22,7 +26,7 @@ import { quote } from './format.js';
 export function tcotasetCommand(q: TencentContext): CommandDef {
   return {
     name: '+TCOTASET',
-    test: () => ok(q.fmt.line('TCOTASET', '"ENABLE/DISABLE","FW_version"')),
+    test: () => ok(q.fmt.line('TCOTASET', q.fw.otasetTest)),
     read: () => {
       q.report(q.fmt.line('TCOTASET', `${q.ota.listening ? 1 : 0},${quote(q.ota.version)}`));
       return ok();

@@ -81,7 +81,7 @@ describe.skipIf(need.missing)(`Tencent QCloud AT end to end through a real PTY${
     await okThen(fw, 'AT+TCDEVINFOSET=1,"CTQS08Y5LG","device1","b3RoZXI="', '+TCDEVINFOSET:OK');
     await okThen(fw, 'AT+TCMQTTCONN=0,5000,240,1,1', '+TCMQTTCONN:FAIL,-116');
     await okThen(fw, 'AT+TCDEVINFOSET=1,"CTQS08Y5LG","device1","ZHNkIGRzZCA="', '+TCDEVINFOSET:OK');
-    expect(await fw.at('AT+TCDEVINFOSET?')).toBe(`\r\n+TCDEVINFOSET:1,"CTQS08Y5LG","device1",116\r\n${OK}`);
+    expect(await fw.at('AT+TCDEVINFOSET?')).toBe(`\r\n+TCDEVINFOSET:1,"CTQS08Y5LG","device1",116,"ap-guangzhou"\r\n${OK}`);
     await okThen(fw, 'AT+TCMQTTCONN=0,5000,240,1,1', '+TCMQTTCONN:OK');
     expect(await fw.at('AT+TCMQTTSTATE?')).toBe(`\r\n+TCMQTTSTATE:1\r\n${OK}`);
 
@@ -112,7 +112,7 @@ describe.skipIf(need.missing)(`Tencent QCloud AT end to end through a real PTY${
     const dropped = await fw.readUntil('+TCMQTTRECONNECTED\r\n');
     expect(dropped.text).toContain('\r\n+TCMQTTDISCON,-608\r\n\r\n+TCMQTTRECONNECTING\r\n');
     await okThen(fw, 'AT+TCMQTTSUB="CTQS08Y5LG/device1/data",0', '+TCMQTTSUB:OK');
-    expect(await fw.at('AT+TCMQTTDISCONN')).toBe(OK);
+    expect(await fw.at('AT+TCMQTTDISCONN')).toBe(`\r\n+TCMQTTDISCON,2\r\n${OK}`);
     expect(await fw.at('AT+TCMQTTSTATE?')).toBe(`\r\n+TCMQTTSTATE:0\r\n${OK}`);
     expect(await fw.at('AT+TCNOPE')).toBe('\r\nERROR\r\n');
     await fw.exit();
@@ -130,7 +130,7 @@ describe.skipIf(need.missing)(`Tencent QCloud AT end to end through a real PTY${
     await run.vm.stop();
     run = await start(stateDir);
     fw = await firmwareOn(run.vm);
-    expect(await fw.at('AT+TCDEVINFOSET?')).toMatch(/^\r\n\+TCDEVINFOSET:0,"ASJ0000GX1","xyz",\d+\r\n\r\nOK\r\n$/);
+    expect(await fw.at('AT+TCDEVINFOSET?')).toMatch(/^\r\n\+TCDEVINFOSET:0,"ASJ0000GX1","xyz",\d+,"ap-guangzhou"\r\n\r\nOK\r\n$/);
     await okThen(fw, 'AT+TCMQTTCONN=0,5000,240,1,1', '+TCMQTTCONN:OK');
 
     const image = randomBytes(40_000);
