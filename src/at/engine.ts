@@ -358,11 +358,12 @@ export class AtEngine extends EventEmitter<EngineEvents> {
       return;
     }
     this.write(this.render(outcome), 'response');
+    this.mode = { kind: 'command' };
     if (this.farewell) {
+      // After the final result code, as its own write: the line is over.
       for (const l of this.farewell) this.write(this.frameLines([l]), 'urc');
       this.farewell = undefined;
     }
-    this.mode = { kind: 'command' };
     this.flushUrcs();
     this.pump();
   }
