@@ -99,6 +99,8 @@ describe('control API: serial side (quectel-ec200 through the PTY)', () => {
     expect(await fw.at('AT')).toBe('\r\nOK\r\n');
     await op('reboot');
     expect((await fw.readUntil('RDY\r\n')).text).toBe(urc('RDY'));
+    // The rest of the EC200 boot sequence follows RDY (profiles/quectel-ec200.json settings.radio.bootUrcs).
+    expect((await fw.readUntil('+QIND: PB DONE\r\n')).text).toBe(['+CFUN: 1', '+CPIN: READY', '+QIND: SMS DONE', '+QIND: PB DONE'].map(urc).join(''));
     // Echo is back on (power-on default) and no client is open.
     expect(await fw.at('AT')).toBe(reply('AT'));
     expect(await fw.at('AT+QMTCONN?')).toBe(reply('AT+QMTCONN?'));
