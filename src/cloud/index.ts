@@ -16,6 +16,7 @@ export { attachRegistryState, type RegistryStateStore } from './registry-state.j
 export type { CloudSession, SignInRequest, SignInResult } from './sign-in.js';
 export { canPublish, canSubscribe, filterWithin, platformRules, topicMatches, validTopicFilter, type TopicPolicy } from './topics.js';
 export { FirmwareCatalog, type FirmwareImage } from './firmware-catalog.js';
+export { TencentServices, type TemplateMessage } from './tencent-services.js';
 export { startCloudHttp, parseRange, type CloudHttp, type CloudHttpOptions } from './http-endpoints.js';
 export { TENCENT_RC, TENCENT_SDK_APPID, tencentCredentials, verifyTencentPassword } from './schemes/tencent.js';
 export {

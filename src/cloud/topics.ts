@@ -103,7 +103,9 @@ const r = (filter: string, access: TopicRule['access']): TopicRule => ({ filter,
  *   with `+TCMQTTSUB: FAIL,-108`): `{pid}/{dn}/control` subscribe, `/event` publish, `/data` both,
  *   other `{pid}/{dn}/…` custom topics both; `$ota/report/{pid}/{dn}` publish,
  *   `$ota/update/{pid}/{dn}` subscribe; the IoT Explorer `$thing/up|down/…`, `$shadow/…`,
- *   `$sys/…`, `$rrpc/…` and broadcast topics of the same device.
+ *   `$sys/…`, `$rrpc/…` and broadcast topics of the same device, and the older data-template
+ *   topics `$template/operation/{pid}/{dn}` (publish) and `$template/operation/result/{pid}/{dn}`
+ *   (subscribe) that IoT Explorer SDKs before `$thing` use (tencent-services.ts).
  * - Aliyun: `/{pk}/{dn}/…` custom topics and `/sys/{pk}/{dn}/…` both ways; OTA
  *   `/ota/device/inform|progress|request/{pk}/{dn}` publish, `/ota/device/upgrade/{pk}/{dn}`
  *   subscribe; shadow, NTP, session, error and broadcast topics.
@@ -128,6 +130,8 @@ export function platformRules(platform: Platform, productId: string, deviceName:
         r(`$shadow/operation/result/${pid}/${dn}`, 'sub'),
         r(`$sys/operation/${pid}/${dn}`, 'pub'),
         r(`$sys/operation/result/${pid}/${dn}`, 'sub'),
+        r(`$template/operation/${pid}/${dn}`, 'pub'),
+        r(`$template/operation/result/${pid}/${dn}`, 'sub'),
         r(`$rrpc/txd/${pid}/${dn}/+`, 'pub'),
         r(`$rrpc/rxd/${pid}/${dn}/+`, 'sub'),
         r(`$broadcast/rxd/${pid}/${dn}`, 'sub'),

@@ -14,6 +14,9 @@
  * - Topic permissions apply only to clients signed in as registry devices: a refused subscription
  *   gets SUBACK 0x80; a refused publish disconnects the client (MQTT 3.1.1 has no negative PUBACK;
  *   the Tencent manual's §6.1 code 130 "no topic publish permission" is the server dropping it).
+ * - Tencent's platform topics are answered (tencent-services.ts): the time on `$sys/operation`,
+ *   the data template on `$thing/up/…` and `$template/operation`; `cloud.tencent` sends a
+ *   `control` or `action` to a device.
  * - QoS is granted as asked: Aedes reports the requested QoS in SUBACK whatever the hook
  *   returns, so Tencent's and Aliyun's "no QoS 2" is not emulated.
  */
@@ -33,6 +36,7 @@ import { huaweiSignIn } from './schemes/huawei.js';
 import { onenetSignIn } from './schemes/onenet.js';
 import { tencentSignIn } from './schemes/tencent.js';
 import type { CloudSession, SignInContext, SignInRequest, SignInResult } from './sign-in.js';
+import { TencentServices } from './tencent-services.js';
 import { canPublish, canSubscribe } from './topics.js';
 
 export interface VirtualCloudOptions {
@@ -57,6 +61,8 @@ export class VirtualCloud {
   private readonly acceptUnrecognised: boolean;
   private readonly log: Logger;
   private readonly sessions = new WeakMap<Client, CloudSession>();
+  /** Tencent's platform topics (time, data template), once attached to a broker. */
+  tencent: TencentServices | undefined;
 
   constructor(opts: VirtualCloudOptions = {}) {
     this.registry = opts.registry ?? DeviceRegistry.empty();
@@ -153,8 +159,13 @@ export class VirtualCloud {
       });
     };
     aedes.on('clientReady', onReady);
+    const tencent = new TencentServices(broker, this.now, this.log.child({ platform: 'tencent' }));
+    const stopTencent = tencent.attach();
+    this.tencent = tencent;
 
     return () => {
+      stopTencent();
+      if (this.tencent === tencent) this.tencent = undefined;
       aedes.removeListener('clientReady', onReady);
       aedes.authorizePublish = previous.authorizePublish;
       aedes.authorizeSubscribe = previous.authorizeSubscribe;
