@@ -124,6 +124,11 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   interceptor?: (command: ParsedCommand) => Outcome | undefined;
   /** Fault injection: hold every final response this long (a slow module). */
   responseDelayMs = 0;
+  /**
+   * Lines written before the `ERROR` of a command the module does not know (ESP-AT prints
+   * `ERR CODE:0x01090000`, Basic AT Commands "AT+SYSLOG"); empty = plain `ERROR`.
+   */
+  unknownCommandLines: Line[] = [];
 
   register(defs: readonly CommandDef[]): void {
     for (const def of defs) {
@@ -316,7 +321,7 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     const intercepted = this.interceptor?.(command);
     if (intercepted) return intercepted;
     const def = this.commands.get(command.name);
-    if (!def) return errorReply(`unknown command ${command.name}`);
+    if (!def) return this.unknownCommand(command);
     const handler = handlerFor(def, command.form);
     if (!handler) return errorReply(`${command.name} has no ${command.form} form`);
     // Arguments may carry secrets (passwords, device secrets): commands that take them opt out.
@@ -331,6 +336,12 @@ export class AtEngine extends EventEmitter<EngineEvents> {
       urc: (line, o) => this.urc(line, o),
     };
     return handler(ctx);
+  }
+
+  private unknownCommand(command: ParsedCommand): Outcome {
+    if (this.unknownCommandLines.length === 0) return errorReply(`unknown command ${command.name}`);
+    this.log.debug({ command: command.name }, 'unknown command');
+    return { type: 'final', lines: [...this.unknownCommandLines], final: 'ERROR' };
   }
 
   /** Write the outcome of a line (or of a data-mode exchange), then resume input. */

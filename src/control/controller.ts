@@ -334,6 +334,23 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     this.state('signal', { rssi, ber });
   }
 
+  /**
+   * Wi-Fi modules (profile settings.wifi): the access point goes off the air (`ap: false` — the
+   * station reports its loss, e.g. ESP-AT `WIFI DISCONNECT`, and links over it end) or comes back
+   * (the station rejoins: `WIFI CONNECTED`, `WIFI GOT IP`); `rssi` (dBm, -100…0) is the signal
+   * AT+CWJAP? reports.
+   */
+  setWifi(change: { ap?: boolean; rssi?: number }): void {
+    const wifi = this.parts.modem.device.wifi;
+    if (!wifi) throw new ControlError('no-wifi', 'this modem has no Wi-Fi (its profile has no settings.wifi)', 409);
+    if (change.rssi !== undefined && (!Number.isInteger(change.rssi) || change.rssi < -100 || change.rssi > 0)) {
+      throw new ControlError('bad-rssi', 'Wi-Fi rssi must be -100–0 dBm');
+    }
+    if (change.rssi !== undefined) wifi.rssi = change.rssi;
+    if (change.ap !== undefined) wifi.setApPresent(change.ap);
+    this.state('wifi', { ap: wifi.apPresent, rssi: wifi.rssi });
+  }
+
   failNextOpen(reason: OpenFault): void {
     if (!['dns', 'refused', 'timeout'].includes(reason)) throw new ControlError('bad-reason', 'reason must be dns, refused or timeout');
     this.parts.faults.failNextOpen(reason);

@@ -195,6 +195,11 @@ export class ControlClient {
     return this.post('signal', ber === undefined ? { rssi } : { rssi, ber });
   }
 
+  /** Wi-Fi modules: take the access point away (`ap: false`), bring it back, set its signal (dBm). */
+  wifi(change: { ap?: boolean; rssi?: number }) {
+    return this.post('wifi', change);
+  }
+
   failNextOpen(reason: 'dns' | 'refused' | 'timeout') {
     return this.post('fail-next-open', { reason });
   }
@@ -232,6 +237,14 @@ export class ControlClient {
   /** Offer a firmware image on the device's OTA topic (served by the virtual cloud). */
   firmware(version: string, image: Buffer, name?: string): Promise<Record<string, unknown>> {
     return this.post('firmware', { version, base64: image.toString('base64'), ...(name ? { name } : {}) });
+  }
+
+  /**
+   * Tencent data template: send a `control` (or `action`) from the cloud to the device and get
+   * the device's reply (`reply: null` when none came within `timeoutMs`).
+   */
+  dataTemplate(o: { method?: 'control' | 'action'; params: Record<string, unknown>; actionId?: string; productId?: string; deviceName?: string; timeoutMs?: number }): Promise<Record<string, unknown>> {
+    return this.post('data-template', o);
   }
 
   // ---- events ----

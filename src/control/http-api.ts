@@ -378,6 +378,18 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
+    path: 'wifi',
+    methods: {
+      POST: ({ modem, body }) => {
+        const ap = body.has('ap') ? body.boolean('ap') : undefined;
+        const rssi = body.has('rssi') ? body.number('rssi') : undefined;
+        body.end();
+        modem.controller.setWifi({ ...(ap !== undefined ? { ap } : {}), ...(rssi !== undefined ? { rssi } : {}) });
+        return OK;
+      },
+    },
+  },
+  {
     path: 'fail-next-open',
     methods: {
       POST: ({ modem, body }) => {

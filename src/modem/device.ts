@@ -21,6 +21,7 @@ import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
 import type { RestartOptions } from './power-cycle.js';
 import type { Timing } from './timing.js';
+import type { WifiStation } from './wifi-station.js';
 
 export type { LinkOpener } from '../mqtt/types.js';
 
@@ -53,6 +54,8 @@ export interface Device {
   flash?: FlashStore;
   /** The virtual cloud's HTTP(S) side (registration, firmware downloads), when one runs. */
   cloud?: CloudEndpoints;
+  /** The Wi-Fi station and its access point (wifi-station.ts); present when the profile has `settings.wifi`. */
+  readonly wifi?: WifiStation;
   /**
    * Restart the whole module (what AT+CFUN=1,1 does); absent = the set restarts only itself.
    * `opts` (power-cycle.ts): lines after the reset command's answer, extra time switched off.

@@ -12,6 +12,7 @@ import { NetworkState } from './network-state.js';
 import { PowerCycle, type RestartOptions } from './power-cycle.js';
 import { radioSettings, type RadioSettings } from './radio-settings.js';
 import { Timing, type TimingMode } from './timing.js';
+import { WifiStation, wifiSettings, type WifiSettings } from './wifi-station.js';
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import { directoryFlashStore, flashDirFor } from './module-flash.js';
 import { realClock, type Clock } from '../util/clock.js';
@@ -45,6 +46,8 @@ export interface ModemOptions {
   name?: string;
   /** Radio and SIM defaults over the profile's settings.radio (config file `radio:`). */
   radio?: Partial<RadioSettings>;
+  /** Access point and station defaults over the profile's settings.wifi (config file `wifi:`). */
+  wifi?: Partial<WifiSettings>;
 }
 
 export class Modem {
@@ -75,12 +78,18 @@ export class Modem {
       clock: opts.clock,
       onFault: (err, where) => this.device.fault(err, where),
     });
+    this.engine.unknownCommandLines = at.unknownCommandLines ?? [];
     const name = opts.name ?? opts.imei ?? opts.profile.identity.imei;
     const engine = this.engine;
     const timing = new Timing(opts.timing ?? 'real', opts.profile.timing);
     const clock = opts.clock ?? realClock;
     const netTiming = new NetworkTiming(opts.profile.networkTiming, timing.mode === 'real');
     this.setUpRadio(opts, timing);
+    // A Wi-Fi module (settings.wifi): its station joins the virtual access point (wifi-station.ts).
+    const wifi =
+      opts.profile.settings.wifi === undefined
+        ? undefined
+        : new WifiStation({ clock, scale: (ms) => timing.scale(ms), settings: wifiSettings(opts.profile.settings.wifi, opts.wifi) });
     this.device = {
       profile: opts.profile,
       log: opts.log,
@@ -108,6 +117,7 @@ export class Modem {
       urc: (line: Line, delayMs?: number) => engine.urc(line, { delayMs }),
       flash: opts.stateDir ? directoryFlashStore(flashDirFor(opts.stateDir, opts.imei ?? opts.profile.identity.imei)) : undefined,
       cloud: opts.cloud,
+      wifi,
       reboot: (o?: RestartOptions) => this.reboot(o),
     };
     const hooks: ModemHooks = {
@@ -162,10 +172,12 @@ export class Modem {
     }
     this.log.info('module reboot');
     for (const { set } of this.sets) void set.dispose?.();
+    this.device.wifi?.powerOff();
     this.resetSettings();
     this.network.setCfun(1);
     this.engine.reset();
     this.emitBootUrcs();
+    this.device.wifi?.powerOn();
   }
 
   inspect(): Record<string, unknown> {
@@ -178,6 +190,7 @@ export class Modem {
     this.engine.stop();
     this.power?.dispose();
     this.network.dispose();
+    this.device.wifi?.dispose();
     for (const { set } of this.sets) await set.dispose?.();
   }
 

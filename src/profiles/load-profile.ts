@@ -71,6 +71,7 @@ export const PROFILE_SCHEMA = z.object(
         echo: z.boolean({ error: 'a boolean' }),
         cmee: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: '0, 1 or 2' }),
         backslashInQuotes: z.boolean({ error: 'a boolean' }).optional(),
+        unknownCommandLines: z.array(z.string({ error: 'a string' }), { error: 'an array of strings' }).optional(),
       },
       { error: 'an object' },
     ),

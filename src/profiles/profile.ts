@@ -25,6 +25,8 @@ export interface ProfileAt {
   cmee: 0 | 1 | 2;
   /** Inside quoted arguments a backslash escapes the next character. */
   backslashInQuotes?: boolean;
+  /** Lines printed before the `ERROR` of an unknown command (ESP-AT: `ERR CODE:0x01090000`). */
+  unknownCommandLines?: string[];
 }
 
 export interface Profile {

@@ -7,6 +7,7 @@
 import type { CommandSetRegistry } from '../modem/device.js';
 import { cellularCommandSet } from './common/cellular.js';
 import { commonCommandSet } from './common/index.js';
+import { espAtCommandSet } from './espressif/esp-at/index.js';
 import { onemoBasicCommandSet } from './onemo/basic/index.js';
 import { onemoMqttCommandSet } from './onemo/mqtt/index.js';
 import { quectelBasicCommandSet } from './quectel/basic/index.js';
@@ -26,6 +27,7 @@ export const COMMAND_SETS: CommandSetRegistry = {
   'quectel-nbiot': quectelNbiotCommandSet,
   'onemo-basic': onemoBasicCommandSet,
   'yuge-basic': yugeBasicCommandSet,
+  'esp-at': espAtCommandSet,
   'quectel-qmt-ec200': quectelQmtEc200CommandSet,
   'quectel-qmt-bc260y': quectelQmtBc260yCommandSet,
   'onemo-mqtt': onemoMqttCommandSet,

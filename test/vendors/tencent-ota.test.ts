@@ -203,7 +203,9 @@ describe('firmware push and download (§4, §5.5)', () => {
     const info = `${OK}\r\n+TCFWINFO:"1.2.0",17300,"${MD5}",262144\r\n`;
     expect(await again.exchange('AT+TCFWINFO?', info)).toBe(info);
     expect(await readAll(again, 2000)).toEqual(IMAGE);
-    expect(await again.exchange('AT+TCRESTORE', `${OK}\r\nready\r\n`)).toBe(`${OK}\r\nready\r\n`);
+    // The restart rejoins the saved access point (ESP-AT's messages after ready; profile notes).
+    const restarted = `${OK}\r\nready\r\n\r\nWIFI CONNECTED\r\n\r\nWIFI GOT IP\r\n`;
+    expect(await again.exchange('AT+TCRESTORE', restarted)).toBe(restarted);
     await again.exchange('ATE0', `ATE0\r${OK}`);
     expect(await again.at('AT+TCFWINFO?')).toBe(cme(205));
   });

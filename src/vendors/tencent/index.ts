@@ -89,6 +89,9 @@ export function tencentQcloudCommandSet(device: Device): CommandSet {
   const q: TencentContext = { device, data, log, fmt, flash, client, net, ota, jobs, report, fw: firmwareTraits(data), escapes: payloadEscapes(data) };
 
   net.onClosed = () => client.networkLost();
+  // ESP8266 builds: the station losing its access point ends the connection like a network loss
+  // (`WIFI DISCONNECT` from the esp-at set, then +TCMQTTDISCON; the client reconnects once it is back).
+  device.wifi?.on('disconnected', () => client.networkLost());
   // The radio (AT+CFUN, registration) carries the network (§5.6 NET_CLOSE when it goes).
   device.network.on('down', () => {
     if (!net.joined) return;

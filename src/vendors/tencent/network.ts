@@ -53,9 +53,9 @@ export class TencentNetwork {
     this.log = device.log.child({ component: 'tencent-net' });
   }
 
-  /** The network can carry a connection. */
+  /** The network can carry a connection (on a Wi-Fi module: the station has its address too). */
   get ready(): boolean {
-    return this.joined && this.device.network.dataReady;
+    return this.joined && this.device.network.dataReady && (this.device.wifi?.online ?? true);
   }
 
   get ip(): string {

@@ -18,7 +18,8 @@
  * Where the manual is silent (the manual writes "+CME ERR", a slip for +CME ERROR):
  * - <cmdtimeout> is bounded by the SDK's limits (profile `cmdTimeout`, 500–20000 ms).
  * - Refusals: already connected/connecting/reconnecting, OTA running, no device information, or
- *   no network (AT+TCREGNET) → 208; a <tlsmode> that disagrees → 204.
+ *   no network (AT+TCREGNET) → 208; a <tlsmode> that disagrees → 204. A Wi-Fi module (ESP8266)
+ *   without its access point answers OK, then +TCMQTTCONN:FAIL,<err> as its firmware does.
  * - tlsmode 2 with a certificate or key that is gone or does not parse: FAIL,-702 (SSL cert).
  */
 import { ok, type CommandDef } from '../../at/types.js';
@@ -56,7 +57,10 @@ export function tcmqttconnCommand(q: TencentContext): CommandDef {
           const tlsmode = mode as 0 | 1 | 2;
           const allowed = info.tlsmode === 1 ? [0, 1] : [info.tlsmode];
           if (!allowed.includes(tlsmode)) return badParam(`<tlsmode> ${tlsmode} does not fit AT+TCDEVINFOSET's ${info.tlsmode}`);
-          if (!q.net.ready) return stateError('no network (AT+TCREGNET)');
+          // The ESP8266 firmware does not look at Wi-Fi first: OK, then the TLS/TCP connect fails
+          // (+TCMQTTCONN:FAIL,<err>; QCloud AT at_mqtt_conn_setup → IOT_MQTT_Construct).
+          const onlyWifiDown = q.device.wifi !== undefined && q.net.joined && q.device.network.dataReady;
+          if (!q.net.ready && !onlyWifiDown) return stateError('no network (AT+TCREGNET)');
           const params = {
             tlsmode,
             cmdTimeoutMs: timeout as number,
