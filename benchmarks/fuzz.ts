@@ -78,7 +78,8 @@ async function fuzzProfile(id: string, o: Options): Promise<Summary> {
       { numRuns: RUNS_PER_CHUNK, seed },
     );
     if (details.failed) {
-      failures.push(fc.defaultReportMessage(details) ?? `failed (seed ${seed}, path ${details.counterexamplePath ?? ''})`);
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      failures.push(`${fc.defaultReportMessage(details) ?? `failed (seed ${seed})`}\n${cause}`);
       process.stdout.write(`\n${id}: FAILURE (seed ${seed}, path ${details.counterexamplePath ?? ''})\n${failures.at(-1)!.slice(0, 8000)}\n`);
     }
     heapEnd = heapAfterGc();
