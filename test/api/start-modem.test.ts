@@ -185,6 +185,8 @@ describe('operations through the handle, observed on the PTY', () => {
     modem.reboot();
     await rdy;
     expect((await fw.readUntil('RDY\r\n')).text).toMatch(/RDY\r\n$/);
+    // The rest of the EC200 boot sequence follows RDY (settings.radio.bootUrcs, issue 13).
+    expect((await fw.readUntil('+QIND: PB DONE\r\n')).text).toMatch(/\+CFUN: 1\r\n\r\n\+CPIN: READY\r\n\r\n\+QIND: SMS DONE\r\n\r\n\+QIND: PB DONE\r\n$/);
     expect(await fw.at('AT+QMTCONN?')).toBe(reply('AT+QMTCONN?'));
   });
 });
