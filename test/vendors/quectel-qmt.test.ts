@@ -434,3 +434,16 @@ describe('where real EC800-class modules are lenient (profile notes)', () => {
     expect(await modem.at('AT+QMTPUB=?')).toBe('\r\n+QMTPUB: (0-5),<msgid>,(0-2),(0,1),"topic","length"\r\n\r\nOK\r\n');
   });
 });
+
+describe('AT+QMTOPEN before the data context is up (bring-up)', () => {
+  it('reports 3 (PDP activation failed) while registered with no context, 5 while not registered', async () => {
+    const modem = await setup();
+    expect(await modem.at('AT+QIDEACT=1')).toBe('\r\nOK\r\n');
+    await modem.at('AT+QMTOPEN=0,"h",1883');
+    await modem.waitFor('\r\n+QMTOPEN: 0,3\r\n');
+    expect(await modem.at('AT+QIACT=1')).toBe('\r\nOK\r\n');
+    modem.modem.network.setRegistration(3);
+    await modem.at('AT+QMTOPEN=1,"h",1883');
+    await modem.waitFor('\r\n+QMTOPEN: 1,5\r\n');
+  });
+});

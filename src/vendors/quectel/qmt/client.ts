@@ -136,7 +136,11 @@ export class QmtClient {
       return;
     }
     if (!this.device.network.dataReady) {
-      this.urc(`+QMTOPEN: ${this.idx},${this.device.network.cfun === 1 ? QMTOPEN.networkDown : QMTOPEN.pdpFailed}`, 'open');
+      // Radio off, or registered without an active context: no PDP context can be used (3);
+      // radio on but not registered (searching, denied, SIM out): network error (5).
+      const net = this.device.network;
+      const noContext = net.cfun !== 1 || (net.registered && !net.pdpActive);
+      this.urc(`+QMTOPEN: ${this.idx},${noContext ? QMTOPEN.pdpFailed : QMTOPEN.networkDown}`, 'open');
       return;
     }
     this.host = host;
