@@ -4,7 +4,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { decodeArgs, decodeOne, rangeText, type Decoded, type DecodedOf, type IntParam, type ParamSpec } from '../../src/at/decode-args.js';
 import { ok, type CommandContext } from '../../src/at/types.js';
-import { withArgs } from '../../src/vendors/common/decode.js';
+import { oneOf, withArgs } from '../../src/vendors/common/decode.js';
 import { splitArgs } from '../../src/at/parse-command-line.js';
 
 const OPEN: ParamSpec[] = [
@@ -213,5 +213,19 @@ describe('typed values (checked by the compiler; the runtime values are asserted
     );
     expect(out).toEqual(ok());
     expect(seen).toEqual([2, 't']);
+  });
+});
+
+describe('oneOf (a range checked by the decoder, narrowed to its literal union)', () => {
+  it('returns a value in the list, typed as the union of the list', () => {
+    const qos = oneOf(2, [0, 1, 2]);
+    expectTypeOf(qos).toEqualTypeOf<0 | 1 | 2>();
+    expect(qos).toBe(2);
+    expect(oneOf(0, [0, 1, 2])).toBe(0);
+  });
+
+  it('throws on a value outside the list (the parameter and the list disagree: a bug)', () => {
+    expect(() => oneOf(3, [0, 1, 2])).toThrow(RangeError);
+    expect(() => oneOf(3, [0, 1, 2])).toThrow('3 not in (0,1,2)');
   });
 });

@@ -22,3 +22,16 @@ export function withArgs<const Ps extends readonly ParamSpec[]>(
   if (!r.ok) return onError(r.problem);
   return run(r.values);
 }
+
+/**
+ * A decoded integer as the literal union its parameter's range stands for (`<qos>` min 0 max 2
+ * → `oneOf(qos, [0, 1, 2])`: `0 | 1 | 2`), where the range is written as min/max because that is
+ * how the manual prints it (`(0-2)` in the test form, "above 2" in the log). The decoder has
+ * already checked the range, so a value outside `allowed` means the list and the parameter
+ * disagree — a bug: it throws, and the engine logs it and answers ERROR.
+ */
+export function oneOf<const V extends number>(value: number, allowed: readonly V[]): V {
+  const v = allowed.find((a) => a === value);
+  if (v === undefined) throw new RangeError(`${value} not in (${allowed.join(',')})`);
+  return v;
+}

@@ -32,9 +32,10 @@
  *   HMACs use) and are printed back as the same bytes; bytes that are not UTF-8 answer ERROR.
  *   Will messages are payload: their bytes are kept as typed.
  */
-import { rangeText, type Decoded, type ParamSpec } from '../../../at/decode-args.js';
+import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
-import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
+import { oneOf } from '../../common/decode.js';
+import { clientIdxParam, clientRange, fail, qmtArgs, qmtIndexedArgs, type RequiredInt } from './args.js';
 import type { QmtClientConfig, WillConfig } from './client-config.js';
 import type { QmtClient } from './client.js';
 import type { QmtContext } from './context.js';
@@ -44,33 +45,57 @@ const WILL_TOPIC_MAX = 256;
 const WILL_MESSAGE_MAX = 256;
 
 /** One option of AT+QMTCFG: its values after <client_idx>, how it reads back, how it is set. */
-interface OptionDef {
+interface OptionDef<Ps extends readonly ParamSpec[]> {
   /** As the manual spells it (lower case). */
   name: string;
   /**
    * The set-form values. The first is always present in a set (without it the line is a query);
    * the others are optional only where the manual brackets them. Ranges also render `=?`.
    */
-  params: readonly ParamSpec[];
+  params: Ps;
   /** The values of the query reply, already rendered (`4`, `"topic"`). */
   query(cfg: QmtClientConfig): string[];
   /** Store decoded values; a string is a refusal reason. May answer with a prompt (willex). */
-  apply(client: QmtClient, values: Decoded): Outcome | string | void;
+  apply(client: QmtClient, values: DecodedOf<Ps>): Outcome | string | void;
   /** Accepted while an MQTT connection exists (only "willex"). */
   whileConnected?: boolean;
   /** Values are credentials: never logged. */
   secret?: boolean;
 }
 
-const int = (name: string, min: number, max: number, optional = false): ParamSpec => ({ name, type: 'int', min, max, optional });
-const flag = (name: string, optional = false): ParamSpec => ({ name, type: 'int', values: [0, 1], optional });
-const str = (name: string, maxLength?: number, minLength?: number, optional = false): ParamSpec => ({
+/** The result of decoding a set line: the client index, the values (for the log), how to store them. */
+interface DecodedSet {
+  idx: number;
+  values: unknown;
+  apply(client: QmtClient): Outcome | string | void;
+}
+
+/** An option with its value types sealed inside `decode`, so that all options fit one table. */
+interface Option extends Omit<OptionDef<readonly ParamSpec[]>, 'apply'> {
+  /** Decode `<client_idx>,<values…>` (plain ERROR on any problem) and hand the result to `run`. */
+  decode(q: QmtContext, ctx: CommandContext, run: (set: DecodedSet) => Outcome | Promise<Outcome>): Outcome | Promise<Outcome>;
+}
+
+/** Written in place, `params` types `apply`'s values (see DecodedOf). */
+function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Option {
+  const { apply, ...rest } = def;
+  return {
+    ...rest,
+    decode: (q, ctx, run) =>
+      qmtIndexedArgs(q, ctx, def.params, (idx, values) => run({ idx, values, apply: (client) => apply(client, values) })),
+  };
+}
+
+const int = (name: string, min: number, max: number): RequiredInt => ({ name, type: 'int', min, max });
+const flag = (name: string): RequiredInt & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
+const str = (name: string, maxLength?: number, minLength?: number): Omit<StringParam, 'optional'> => ({
   name,
   type: 'string',
   minLength,
   maxLength,
-  optional,
 });
+/** The same parameter, bracketed in the manual: it may be left out (decodes to `undefined`). */
+const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
 const bit = (b: boolean): string => (b ? '1' : '0');
 
 /** Host bytes (the parser's latin1 string) as text, or undefined when they are not UTF-8. */
@@ -85,47 +110,35 @@ function quoted(text: string): string {
   return `"${Buffer.from(text, 'utf8').toString('latin1')}"`;
 }
 
-/** Decode every string value as UTF-8; undefined if one is not. */
-function texts(values: Decoded): (string | undefined)[] | undefined {
-  const out: (string | undefined)[] = [];
-  for (const v of values) {
-    if (typeof v !== 'string') {
-      out.push(undefined);
-      continue;
-    }
-    const t = fromHost(v);
-    if (t === undefined) return undefined;
-    out.push(t);
-  }
-  return out;
-}
-
-/** A platform option made of strings only (aliauth, onenet, hwauth, hwprodid). */
-function platformOption<K extends 'aliauth' | 'onenet' | 'hwauth' | 'hwprodid'>(
+/**
+ * A platform option made of strings only (aliauth, onenet, hwauth, hwprodid): `read` lists a
+ * stored record's strings in parameter order, `make` builds a record from the values as text.
+ */
+function platformOption<K extends 'aliauth' | 'onenet' | 'hwauth' | 'hwprodid', const Ps extends readonly ParamSpec[]>(
   name: K,
-  labels: readonly string[],
-  fields: readonly (keyof NonNullable<QmtClientConfig[K]>)[],
-): OptionDef {
-  return {
+  params: Ps,
+  read: (rec: NonNullable<QmtClientConfig[K]>) => string[],
+  make: (text: (raw: string) => string, values: DecodedOf<Ps>) => NonNullable<QmtClientConfig[K]>,
+): Option {
+  return option({
     name,
     secret: true,
-    params: labels.map((l) => str(l)),
+    params,
     query: (cfg) => {
-      const rec = cfg[name] as Record<string, string> | undefined;
-      return fields.map((f) => quoted(rec?.[f as string] ?? ''));
+      const rec = cfg[name];
+      return rec ? read(rec).map(quoted) : params.map(() => quoted(''));
     },
     apply: (client, values) => {
-      const t = texts(values);
-      if (!t) return `<${name}> values are not UTF-8`;
-      if (t.every((s) => s === '')) {
+      const raws = values.filter((v) => typeof v === 'string');
+      const texts = raws.map(fromHost);
+      if (texts.some((t) => t === undefined)) return `<${name}> values are not UTF-8`;
+      if (texts.every((t) => t === '')) {
         delete client.config[name];
         return;
       }
-      const rec: Record<string, string> = {};
-      fields.forEach((f, i) => (rec[f as string] = t[i]!));
-      client.config[name] = rec as unknown as QmtClientConfig[K];
+      client.config[name] = make((raw) => fromHost(raw) ?? raw, values);
     },
-  };
+  });
 }
 
 const disabledWill = (): WillConfig => ({ enabled: false, qos: 0, retain: false, topic: '', message: Buffer.alloc(0) });
@@ -134,67 +147,73 @@ function willHead(w: WillConfig): string[] {
   return w.enabled ? ['1', String(w.qos), bit(w.retain), quoted(w.topic)] : ['0'];
 }
 
-/** The will parameters common to "will" and "willex" when <will_fg> is 1; a string on error. */
-function willBase(values: Decoded, what: string): Omit<WillConfig, 'message'> | string {
+/**
+ * The will parameters common to "will" and "willex" when <will_fg> is 1, with the last one
+ * (<willmessage> or <will_len>); a string on error.
+ */
+function willBase<L>(
+  values: readonly [unknown, number | undefined, number | undefined, string | undefined, L | undefined],
+  what: string,
+): { base: Omit<WillConfig, 'message'>; last: L } | string {
   const [, qos, retain, topic, last] = values;
   if (qos === undefined || retain === undefined || topic === undefined || last === undefined) {
     return `<will_fg>=1 needs <will_qos>,<will_retain>,<willtopic>,<${what}>`;
   }
-  const t = fromHost(topic as string);
+  const t = fromHost(topic);
   if (t === undefined) return '<willtopic> is not UTF-8';
-  return { enabled: true, qos: qos as 0 | 1 | 2, retain: retain === 1, topic: t };
+  return { base: { enabled: true, qos: oneOf(qos, [0, 1, 2]), retain: retain === 1, topic: t }, last };
 }
 
-function optionDefs(q: QmtContext): OptionDef[] {
+function optionDefs(q: QmtContext): Option[] {
   return [
-    {
+    option({
       name: 'version',
       params: [{ name: 'vsn', type: 'int', values: [3, 4] }],
       query: (c) => [String(c.version)],
-      apply: (cl, [vsn]) => void (cl.config.version = vsn as 3 | 4),
-    },
-    {
+      apply: (cl, [vsn]) => void (cl.config.version = vsn),
+    }),
+    option({
       name: 'pdpcid',
       params: [int('cid', 1, 15)],
       query: (c) => [String(c.pdpcid)],
-      apply: (cl, [cid]) => void (cl.config.pdpcid = cid as number),
-    },
-    {
+      apply: (cl, [cid]) => void (cl.config.pdpcid = cid),
+    }),
+    option({
       name: 'ssl',
-      params: [flag('SSL_enable'), int('SSL_ctx_idx', 0, 5, true)],
+      params: [flag('SSL_enable'), optional(int('SSL_ctx_idx', 0, 5))],
       query: (c) => [bit(c.ssl.enabled), String(c.ssl.ctxIdx)],
       apply: (cl, [enable, ctxIdx]) => {
-        cl.config.ssl = { enabled: enable === 1, ctxIdx: (ctxIdx as number | undefined) ?? cl.config.ssl.ctxIdx };
+        cl.config.ssl = { enabled: enable === 1, ctxIdx: ctxIdx ?? cl.config.ssl.ctxIdx };
       },
-    },
-    {
+    }),
+    option({
       name: 'keepalive',
       params: [int('keep_alive_time', 0, 3600)],
       query: (c) => [String(c.keepalive)],
-      apply: (cl, [t]) => void (cl.config.keepalive = t as number),
-    },
-    {
+      apply: (cl, [t]) => void (cl.config.keepalive = t),
+    }),
+    option({
       name: 'session',
       params: [flag('clean_session')],
       query: (c) => [bit(c.cleanSession)],
       apply: (cl, [clean]) => void (cl.config.cleanSession = clean === 1),
-    },
-    {
+    }),
+    option({
       name: 'timeout',
       params: [int('pkt_timeout', 1, 60), int('retry_times', 0, 10), flag('timeout_notice')],
       query: (c) => [String(c.timeout.pktTimeout), String(c.timeout.retryTimes), bit(c.timeout.timeoutNotice)],
       apply: (cl, [pkt, retry, notice]) => {
-        cl.config.timeout = { pktTimeout: pkt as number, retryTimes: retry as number, timeoutNotice: notice === 1 };
+        cl.config.timeout = { pktTimeout: pkt, retryTimes: retry, timeoutNotice: notice === 1 };
       },
-    },
-    {
+    }),
+    option({
       name: 'will',
       params: [
         flag('will_fg'),
-        int('will_qos', 0, 2, true),
-        flag('will_retain', true),
-        str('willtopic', WILL_TOPIC_MAX, 1, true),
-        str('willmessage', WILL_MESSAGE_MAX, 0, true),
+        optional(int('will_qos', 0, 2)),
+        optional(flag('will_retain')),
+        optional(str('willtopic', WILL_TOPIC_MAX, 1)),
+        optional(str('willmessage', WILL_MESSAGE_MAX, 0)),
       ],
       query: (c) => (c.will.enabled ? [...willHead(c.will), `"${c.will.message.toString('latin1')}"`] : ['0']),
       apply: (cl, values) => {
@@ -202,21 +221,21 @@ function optionDefs(q: QmtContext): OptionDef[] {
           cl.config.will = disabledWill();
           return;
         }
-        const base = willBase(values, 'willmessage');
-        if (typeof base === 'string') return base;
+        const w = willBase(values, 'willmessage');
+        if (typeof w === 'string') return w;
         // The message is payload, not text: its bytes go out as typed.
-        cl.config.will = { ...base, message: Buffer.from(values[4] as string, 'latin1') };
+        cl.config.will = { ...w.base, message: Buffer.from(w.last, 'latin1') };
       },
-    },
-    {
+    }),
+    option({
       name: 'willex',
       whileConnected: true,
       params: [
         flag('will_fg'),
-        int('will_qos', 0, 2, true),
-        flag('will_retain', true),
-        str('willtopic', WILL_TOPIC_MAX, 1, true),
-        int('will_len', 0, WILL_MESSAGE_MAX, true),
+        optional(int('will_qos', 0, 2)),
+        optional(flag('will_retain')),
+        optional(str('willtopic', WILL_TOPIC_MAX, 1)),
+        optional(int('will_len', 0, WILL_MESSAGE_MAX)),
       ],
       query: (c) => (c.willex.enabled ? [...willHead(c.willex), String(c.willex.message.length)] : ['0']),
       apply: (cl, values) => {
@@ -224,8 +243,8 @@ function optionDefs(q: QmtContext): OptionDef[] {
           cl.config.willex = disabledWill();
           return;
         }
-        const base = willBase(values, 'will_len');
-        if (typeof base === 'string') return base;
+        const w = willBase(values, 'will_len');
+        if (typeof w === 'string') return w;
         const edit = cl.config.editTimeout;
         return {
           type: 'prompt',
@@ -233,68 +252,96 @@ function optionDefs(q: QmtContext): OptionDef[] {
             mode: 'fixed',
             // "若数据长度大于<will_len>，则发送前面长度等于<will_len>的数据": the engine stops at
             // <will_len> bytes and hands the rest back to the command parser.
-            length: values[4] as number,
+            length: w.last,
             idleTimeoutMs: edit.enabled ? edit.seconds * 1000 : q.data.dataIdleTimeoutMs,
             echo: cl.config.viewMode === 1,
           },
           onData: (end: DataEnd): Outcome => {
             if (end.kind !== 'complete') return fail(`will message input ${end.kind}`);
-            cl.config.willex = { ...base, message: Buffer.from(end.payload) };
+            cl.config.willex = { ...w.base, message: Buffer.from(end.payload) };
             return ok();
           },
         };
       },
-    },
-    {
+    }),
+    option({
       name: 'recv/mode',
-      params: [flag('msg_rcv_mode'), flag('msg_len_enable', true)],
+      params: [flag('msg_rcv_mode'), optional(flag('msg_len_enable'))],
       query: (c) => [String(c.recv.mode), String(c.recv.lenEnable)],
       apply: (cl, [mode, lenEnable]) => {
-        cl.config.recv = { mode: mode as 0 | 1, lenEnable: (lenEnable as 0 | 1 | undefined) ?? cl.config.recv.lenEnable };
+        cl.config.recv = { mode, lenEnable: lenEnable ?? cl.config.recv.lenEnable };
       },
-    },
-    platformOption('aliauth', ['product key', 'device name', 'device secret'], ['productKey', 'deviceName', 'deviceSecret']),
-    {
+    }),
+    platformOption(
+      'aliauth',
+      [str('product key'), str('device name'), str('device secret')],
+      (r) => [r.productKey, r.deviceName, r.deviceSecret],
+      (text, [productKey, deviceName, deviceSecret]) => ({
+        productKey: text(productKey),
+        deviceName: text(deviceName),
+        deviceSecret: text(deviceSecret),
+      }),
+    ),
+    option({
       name: 'qmtping',
       params: [int('qmtping_interval', 5, 60)],
       query: (c) => [String(c.qmtping)],
-      apply: (cl, [s]) => void (cl.config.qmtping = s as number),
-    },
-    {
+      apply: (cl, [s]) => void (cl.config.qmtping = s),
+    }),
+    option({
       name: 'send/mode',
       params: [flag('send_mode')],
       query: (c) => [String(c.sendMode)],
       apply: (cl, [mode]) => {
-        cl.config.sendMode = mode as 0 | 1;
-        cl.config.dataformat = { ...cl.config.dataformat, send: mode as 0 | 1 };
+        cl.config.sendMode = mode;
+        cl.config.dataformat = { ...cl.config.dataformat, send: mode };
       },
-    },
-    platformOption('onenet', ['product id', 'access key'], ['productId', 'accessKey']),
-    platformOption('hwauth', ['product id', 'device secret'], ['productId', 'deviceSecret']),
-    platformOption('hwprodid', ['product id', 'product secret', 'nodeid'], ['productId', 'productSecret', 'nodeId']),
-    {
+    }),
+    platformOption(
+      'onenet',
+      [str('product id'), str('access key')],
+      (r) => [r.productId, r.accessKey],
+      (text, [productId, accessKey]) => ({ productId: text(productId), accessKey: text(accessKey) }),
+    ),
+    platformOption(
+      'hwauth',
+      [str('product id'), str('device secret')],
+      (r) => [r.productId, r.deviceSecret],
+      (text, [productId, deviceSecret]) => ({ productId: text(productId), deviceSecret: text(deviceSecret) }),
+    ),
+    platformOption(
+      'hwprodid',
+      [str('product id'), str('product secret'), str('nodeid')],
+      (r) => [r.productId, r.productSecret, r.nodeId],
+      (text, [productId, productSecret, nodeId]) => ({
+        productId: text(productId),
+        productSecret: text(productSecret),
+        nodeId: text(nodeId),
+      }),
+    ),
+    option({
       name: 'dataformat',
       params: [flag('send_mode'), flag('recv_mode')],
       query: (c) => [String(c.dataformat.send), String(c.dataformat.recv)],
       apply: (cl, [send, recv]) => {
-        cl.config.dataformat = { send: send as 0 | 1, recv: recv as 0 | 1 };
-        cl.config.sendMode = send as 0 | 1;
+        cl.config.dataformat = { send, recv };
+        cl.config.sendMode = send;
       },
-    },
-    {
+    }),
+    option({
       name: 'view/mode',
       params: [flag('view_mode')],
       query: (c) => [String(c.viewMode)],
-      apply: (cl, [mode]) => void (cl.config.viewMode = mode as 0 | 1),
-    },
-    {
+      apply: (cl, [mode]) => void (cl.config.viewMode = mode),
+    }),
+    option({
       name: 'edit/timeout',
-      params: [flag('edit_mode'), int('edit_time', 1, 120, true)],
+      params: [flag('edit_mode'), optional(int('edit_time', 1, 120))],
       query: (c) => [bit(c.editTimeout.enabled), String(c.editTimeout.seconds)],
       apply: (cl, [mode, seconds]) => {
-        cl.config.editTimeout = { enabled: mode === 1, seconds: (seconds as number | undefined) ?? cl.config.editTimeout.seconds };
+        cl.config.editTimeout = { enabled: mode === 1, seconds: seconds ?? cl.config.editTimeout.seconds };
       },
-    },
+    }),
   ];
 }
 
@@ -310,17 +357,15 @@ export function qmtcfgCommand(q: QmtContext): CommandDef {
         .join(',')}`,
   );
 
-  function query(ctx: CommandContext, o: OptionDef): Outcome | Promise<Outcome> {
-    return qmtArgs(ctx, [clientIdxParam(q)], ([idx]) =>
-      ok(`+QMTCFG: "${o.name}",${o.query(q.client(idx as number).config).join(',')}`),
-    );
+  function query(ctx: CommandContext, o: Option): Outcome | Promise<Outcome> {
+    return qmtArgs(ctx, [clientIdxParam(q)], ([idx]) => ok(`+QMTCFG: "${o.name}",${o.query(q.client(idx).config).join(',')}`));
   }
 
-  function set(ctx: CommandContext, o: OptionDef): Outcome | Promise<Outcome> {
-    return qmtArgs(ctx, [clientIdxParam(q), ...o.params], ([idx, ...values]) => {
-      const client = q.client(idx as number);
+  function set(ctx: CommandContext, o: Option): Outcome | Promise<Outcome> {
+    return o.decode(q, ctx, ({ idx, values, apply }) => {
+      const client = q.client(idx);
       if (client.mqttActive && !o.whileConnected) return fail(`client ${client.idx} is ${client.state}: "${o.name}" cannot change`);
-      const r = o.apply(client, values);
+      const r = apply(client);
       if (typeof r === 'string') return fail(r);
       log.debug({ client: client.idx, option: o.name, ...(o.secret ? {} : { values }) }, r ? 'config input' : 'config set');
       return r ?? ok();

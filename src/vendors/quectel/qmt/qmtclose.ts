@@ -15,7 +15,7 @@ export function qmtcloseCommand(q: QmtContext): CommandDef {
     test: () => ok(`+QMTCLOSE: ${clientRange(q)}`),
     set: (ctx) =>
       qmtArgs(ctx, [clientIdxParam(q)], ([idx]) => {
-        q.client(idx as number).close();
+        q.client(idx).close();
         return ok();
       }),
   };

@@ -27,10 +27,10 @@ export function qmtconnCommand(q: QmtContext): CommandDef {
           { name: 'password', type: 'string', maxLength: 256, optional: true },
         ],
         ([idx, clientId, username, password]) => {
-          const client = q.client(idx as number);
+          const client = q.client(idx);
           // CONNECT needs an open network and no MQTT session yet on this index.
           if (client.state !== 'open') return fail(`client ${client.idx} is ${client.state}, not open`);
-          client.connect(clientId as string, username as string | undefined, password as string | undefined);
+          client.connect(clientId, username, password);
           return ok();
         },
       ),

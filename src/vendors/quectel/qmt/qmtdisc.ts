@@ -14,7 +14,7 @@ export function qmtdiscCommand(q: QmtContext): CommandDef {
     test: () => ok(`+QMTDISC: ${clientRange(q)}`),
     set: (ctx) =>
       qmtArgs(ctx, [clientIdxParam(q)], ([idx]) => {
-        q.client(idx as number).disconnect();
+        q.client(idx).disconnect();
         return ok();
       }),
   };

@@ -29,7 +29,7 @@ export function qmtopenCommand(q: QmtContext): CommandDef {
           { name: 'port', type: 'int', min: 1, max: 65535 },
         ],
         ([idx, host, port]) => {
-          q.client(idx as number).open(host as string, port as number);
+          q.client(idx).open(host, port);
           return ok();
         },
       ),

@@ -18,6 +18,7 @@
  * plain ERROR of the QMT set.
  */
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtClient } from './client.js';
 import type { QmtContext } from './context.js';
@@ -67,21 +68,22 @@ export function qmtpubCommand(q: QmtContext): CommandDef {
           { name: 'message', type: 'string', optional: true },
         ],
         ([idx, id, qosArg, retainArg, topic, lengthOrMessage, lastMessage]): Outcome => {
-          const client = q.client(idx as number);
-          const msgid = id as number;
-          const qos = qosArg as 0 | 1 | 2;
+          const client = q.client(idx);
+          const msgid = id;
+          const qos = oneOf(qosArg, [0, 1, 2]);
           const retain = retainArg === 1;
           if (client.state !== 'connected') return fail(`client ${client.idx} is ${client.state}, not connected`);
           if ((qos === 0) !== (msgid === 0)) return fail('<msgid> must be 0 exactly when <qos> is 0');
           if (qos !== 0 && client.idInFlight(msgid)) return fail(`msgid ${msgid} is still in flight`);
           if (client.publishesInFlight >= q.data.publishWindow) return fail('sliding window full');
 
-          if (inline) return send(client, msgid, qos, retain, topic as string, Buffer.from(lengthOrMessage as string, 'latin1'));
-          const length = lengthOrMessage as number | undefined;
+          // Inline, the sixth value was decoded as the message itself; otherwise it is the length.
+          if (typeof lengthOrMessage === 'string') return send(client, msgid, qos, retain, topic, Buffer.from(lengthOrMessage, 'latin1'));
+          const length = lengthOrMessage;
           if (lastMessage !== undefined) {
-            const typed = Buffer.from(lastMessage as string, 'latin1');
+            const typed = Buffer.from(lastMessage, 'latin1');
             if (typed.length !== length) return fail(`<message> is ${typed.length} bytes, <length> says ${String(length)}`);
-            return send(client, msgid, qos, retain, topic as string, typed);
+            return send(client, msgid, qos, retain, topic, typed);
           }
           const edit = client.config.editTimeout;
           const idleTimeoutMs = edit.enabled ? edit.seconds * 1000 : q.data.dataIdleTimeoutMs;
@@ -95,7 +97,7 @@ export function qmtpubCommand(q: QmtContext): CommandDef {
               // ESC: nothing is sent and no +QMTPUB follows, as AT+CMGS (3GPP TS 27.005 §3.5.1).
               if (end.kind === 'cancelled') return ok();
               if (end.kind !== 'complete') return fail(`data input ${end.kind}`);
-              return send(client, msgid, qos, retain, topic as string, end.payload);
+              return send(client, msgid, qos, retain, topic, end.payload);
             },
           };
         },

@@ -8,6 +8,7 @@
  * PUBLISH with it would be a protocol error. With dataformat <send_mode> 1 the input is hex text.
  */
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtContext } from './context.js';
 import { topicFromAt } from './topics.js';
@@ -28,8 +29,8 @@ export function qmtpubexCommand(q: QmtContext): CommandDef {
           { name: 'length', type: 'int', min: 1, max: q.data.maxPublishLength },
         ],
         ([idx, msgid, qos, retain, topic, length]): Outcome => {
-          const client = q.client(idx as number);
-          const id = msgid as number;
+          const client = q.client(idx);
+          const id = msgid;
           if (client.state !== 'connected') return fail(`client ${client.idx} is ${client.state}, not connected`);
           if ((qos === 0) !== (id === 0)) return fail('<msgid> must be 0 exactly when <qos> is 0');
           if (qos !== 0 && client.idInFlight(id)) return fail(`msgid ${id} is still in flight`);
@@ -39,7 +40,7 @@ export function qmtpubexCommand(q: QmtContext): CommandDef {
             type: 'prompt',
             spec: {
               mode: 'fixed',
-              length: length as number,
+              length,
               idleTimeoutMs: edit.enabled ? edit.seconds * 1000 : q.data.dataIdleTimeoutMs,
               echo: client.config.viewMode === 1,
             },
@@ -54,7 +55,7 @@ export function qmtpubexCommand(q: QmtContext): CommandDef {
               }
               // The link may have gone while the host was typing.
               if (client.state !== 'connected') return fail('connection lost during input');
-              client.publish(id, qos as 0 | 1 | 2, retain === 1, topicFromAt(topic as string), payload);
+              client.publish(id, oneOf(qos, [0, 1, 2]), retain === 1, topicFromAt(topic), payload);
               return ok();
             },
           };

@@ -24,9 +24,9 @@ export function qmtrecvCommand(q: QmtContext): CommandDef {
         ctx,
         [clientIdxParam(q), { name: 'recv_id', type: 'int', min: 0, max: q.data.recvSlots - 1, optional: true }],
         ([idx, recvId]) => {
-          const client = q.client(idx as number);
+          const client = q.client(idx);
           if (client.state !== 'connected') return fail(`client ${client.idx} has no MQTT connection`);
-          return ok(...client.takeStored(recvId as number | undefined));
+          return ok(...client.takeStored(recvId));
         },
       ),
   };

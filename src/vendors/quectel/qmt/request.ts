@@ -13,9 +13,9 @@ export function decodeConnectedRequest(
   // the module then numbers the packet itself, see the EC200 dialect).
   const head = decodeArgs([clientIdxParam(q), { name: 'msgid', type: 'int', min: 0, max: 65535 }], args.slice(0, 2));
   if (!head.ok) return head.problem;
-  const client = q.client(head.values[0] as number);
+  const client = q.client(head.values[0]);
   if (client.state !== 'connected') return `client ${client.idx} is ${client.state}, not connected`;
-  const msgid = head.values[1] as number;
+  const msgid = head.values[1];
   // A second request with an id still in flight would break [MQTT-2.3.1-2]; the module refuses
   // the command (as AT+QMTPUBEX does, §3.3.8) instead of sending it.
   if (msgid !== 0 && client.idInFlight(msgid)) return `msgid ${msgid} is still in flight`;

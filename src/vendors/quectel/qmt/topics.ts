@@ -1,6 +1,7 @@
 /** Topic lists of AT+QMTSUB / AT+QMTUNS: `"<topic1>",<qos1>[,"<topic2>",<qos2>…]`. */
 import { decodeOne, type ParamSpec } from '../../../at/decode-args.js';
 import type { RawArg } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 
 /** Topics are UTF-8 on the wire [MQTT-1.5.3]. */
 import { textFromAt } from '../../../at/text.js';
@@ -27,13 +28,13 @@ export function decodeTopics(
   for (let i = 0; i < args.length; i += step) {
     const topic = decodeOne(topicParam(maxLength), args[i]!);
     if (typeof topic !== 'string') return typeof topic === 'object' ? topic.problem : 'bad topic';
-    let qos = 0;
+    let qos: 0 | 1 | 2 = 0;
     if (withQos) {
       const v = decodeOne({ name: 'qos', type: 'int', min: 0, max: 2 }, args[i + 1]!);
       if (typeof v !== 'number') return typeof v === 'object' ? v.problem : 'bad qos';
-      qos = v;
+      qos = oneOf(v, [0, 1, 2]);
     }
-    out.push({ topic: textFromAt(topic), qos: qos as 0 | 1 | 2 });
+    out.push({ topic: textFromAt(topic), qos });
   }
   return withQos ? out : out.map((t) => t.topic);
 }
