@@ -362,6 +362,34 @@ export function registerCtl(program: Command, io: CliIo, status: CliStatus): Com
         out(o.json ? JSON.stringify(r) : `offered ${String(r.url)} (${String(r.size)} bytes, md5 ${String(r.md5)}) on ${String(r.topic)}`);
       }),
     );
+  sub('data-template', 'Tencent IoT Explorer data template: the cloud sends a control (properties to set) to the device and prints the device\'s control_reply; --action sends an action instead.')
+    .argument('<params>', 'the params as a JSON object, e.g. \'{"power_switch":1}\'')
+    .option('--action <actionId>', 'send an action with this actionId on $thing/down/action (reply: action_reply)')
+    .option('--product <productId>', 'the Tencent product (default: the one the modem signed in as)')
+    .option('--device <deviceName>', 'the Tencent device name (default: the one the modem signed in as)')
+    .option('--wait <ms>', 'how long to wait for the device\'s reply', wholeNumber('--wait'), 5000)
+    .addHelpText('after', `\nExamples:\n  vmodem ctl data-template '{"power_switch":1,"brightness":50}'\n  vmodem ctl data-template '{"times":3}' --action blink`)
+    .action(
+      op(async (client, o, cmd, [params]) => {
+        const so = cmd.opts<{ action?: string; product?: string; device?: string; wait: number }>();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(params as string);
+        } catch {
+          parsed = undefined;
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return cmd.error('<params> must be a JSON object', { exitCode: 2 });
+        const r = await client.dataTemplate({
+          method: so.action !== undefined ? 'action' : 'control',
+          params: parsed as Record<string, unknown>,
+          timeoutMs: so.wait,
+          ...(so.action !== undefined ? { actionId: so.action } : {}),
+          ...(so.product !== undefined ? { productId: so.product } : {}),
+          ...(so.device !== undefined ? { deviceName: so.device } : {}),
+        });
+        out(o.json ? JSON.stringify(r) : `sent ${JSON.stringify(r.message)} on ${String(r.topic)}\nreply: ${r.reply === null ? '(none)' : JSON.stringify(r.reply)}`);
+      }),
+    );
   sub('reboot', 'Reboot the module: state is lost as the profile says, boot URCs (RDY) follow.').action(op((client, o) => simple(o, client.reboot(), 'rebooted')));
 
   // ---- events ----

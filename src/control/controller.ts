@@ -229,6 +229,48 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     return { topic, ...offer };
   }
 
+  /**
+   * Tencent IoT Explorer data template (issue 10 §4, src/cloud/tencent-services.ts): the cloud sends
+   * a `control` (on `$thing/down/property/{pid}/{dn}`) or an `action` (on `$thing/down/action/…`)
+   * to the device, as the console does, and waits up to `timeoutMs` for the device's
+   * `control_reply` / `action_reply` with the same clientToken (`reply: null` when none came).
+   * The device is the one this modem signed in as (or `productId`/`deviceName` when given).
+   */
+  async dataTemplate(o: {
+    method: 'control' | 'action';
+    params: Record<string, unknown>;
+    actionId?: string;
+    productId?: string;
+    deviceName?: string;
+    timeoutMs?: number;
+  }): Promise<{ topic: string; clientToken: string; message: Record<string, unknown>; reply: Record<string, unknown> | null }> {
+    this.requireBroker('sending a data-template message');
+    const services = this.parts.cloud?.cloud.tencent;
+    if (!services) throw new ControlError('no-cloud', 'the virtual cloud is not running on the embedded broker', 409);
+    if (o.method !== 'control' && o.method !== 'action') throw new ControlError('bad-method', 'method must be control or action');
+    if (typeof o.params !== 'object' || o.params === null || Array.isArray(o.params)) throw new ControlError('bad-params', 'params must be a JSON object');
+    const timeoutMs = o.timeoutMs ?? 5000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > 600_000) throw new ControlError('bad-timeout', 'timeoutMs must be 0–600000');
+    const device = o.productId && o.deviceName ? { productId: o.productId, deviceName: o.deviceName } : this.tencentDevice();
+    if (!device) throw new ControlError('no-tencent-device', 'the modem is not signed in to the cloud as a Tencent device (give productId and deviceName)', 409);
+    const sent = await services.send({ ...device, method: o.method, params: o.params, ...(o.actionId !== undefined ? { actionId: o.actionId } : {}) });
+    this.state('data-template', { topic: sent.topic, method: o.method, clientToken: sent.clientToken });
+    const reply = timeoutMs > 0 ? await services.waitForReply(sent.clientToken, timeoutMs) : undefined;
+    return { ...sent, reply: reply?.message ?? null };
+  }
+
+  /** The Tencent product and device this modem's MQTT client signed in as (virtual cloud session). */
+  private tencentDevice(): { productId: string; deviceName: string } | undefined {
+    const cloud = this.parts.cloud?.cloud;
+    const clients = (this.parts.broker?.aedes as unknown as { clients?: Record<string, unknown> } | undefined)?.clients ?? {};
+    for (const id of this.parts.faults.clientIds) {
+      const client = clients[id];
+      const s = client ? cloud?.sessionOf(client as never) : undefined;
+      if (s?.platform === 'tencent') return { productId: s.productId, deviceName: s.deviceName };
+    }
+    return undefined;
+  }
+
   /** Close the device's MQTT connections from the broker side (the module reports the drop). */
   dropSession(): { dropped: number } {
     const dropped = this.parts.faults.dropAll();

@@ -489,6 +489,31 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
+    // Tencent IoT Explorer data template: a control or action from the cloud, and the device's reply.
+    path: 'data-template',
+    methods: {
+      POST: async ({ modem, body }) => {
+        const method = body.oneOf('method', ['control', 'action'] as const, 'control');
+        const params = body.raw('params') ?? {};
+        if (typeof params !== 'object' || params === null || Array.isArray(params)) throw bad('"params" must be a JSON object');
+        const actionId = body.optionalString('actionId');
+        const productId = body.optionalString('productId');
+        const deviceName = body.optionalString('deviceName');
+        const timeoutMs = body.number('timeoutMs', 5000);
+        body.end();
+        const r = await modem.controller.dataTemplate({
+          method,
+          params: params as Record<string, unknown>,
+          timeoutMs,
+          ...(actionId !== undefined ? { actionId } : {}),
+          ...(productId !== undefined ? { productId } : {}),
+          ...(deviceName !== undefined ? { deviceName } : {}),
+        });
+        return { ok: true, ...r };
+      },
+    },
+  },
+  {
     path: 'reboot',
     methods: {
       POST: ({ modem, body }) => {
