@@ -19,6 +19,7 @@ import { checkLinkPath } from './port/device-link.js';
 import { ModemController } from './control/controller.js';
 import { ApiError, startControlServer, validToken, type ControlServer } from './control/http-api.js';
 import { NetworkFaults } from './control/network-faults.js';
+import { HostAccess } from './control/host-access.js';
 import { checkScenarioTargets, loadScenarioFile, runScenario, ScenarioError, type Scenario, type ScenarioRun } from './control/scenario.js';
 import { createRecorder, type Recorder } from './record/recorder.js';
 import { loadProfile } from './profiles/load-profile.js';
@@ -28,6 +29,8 @@ import { silentLogger } from './util/logger.js';
 export const DEFAULT_PROFILE = 'quectel-ec200';
 export const DEFAULT_LINK = '/tmp/vmodem0';
 export const DEFAULT_MQTT_PORT = 1883;
+/** With the dashboard, up to this many modems have their PTY opens watched (one python helper each). */
+const MAX_WATCHED_WITH_UI = 8;
 
 export interface VmodemOptions {
   /** Profile id (see `vmodem profiles`). Default quectel-ec200. */
@@ -63,7 +66,7 @@ export interface VmodemOptions {
    * Serve the HTTP + WebSocket control API on 127.0.0.1:<port> (0 = a free port). Every request
    * must carry the token (generated when absent); see src/control/API.md.
    */
-  control?: { port: number; token?: string };
+  control?: { port: number; token?: string; ui?: boolean | string };
   /**
    * Run this scenario (a YAML file, or one parsed with parseScenario) against the modems once
    * they are up; see the README, "Scenarios". A file that does not parse fails the start.
@@ -88,6 +91,8 @@ export interface ModemInstance {
   readonly port: PtyPort;
   readonly serial: PacedPort;
   readonly controller: ModemController;
+  /** Typing on the port from the dashboard, and whether a firmware holds it. */
+  readonly host: HostAccess;
   /** /dev/pts/N */
   readonly devicePath: string;
   readonly linkPath?: string;
@@ -356,7 +361,9 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       const mlog = specs.length > 1 ? log.child({ modem: name }) : log;
       let pty: PtyPort;
       try {
-        pty = await openPtyPort({ link, log: mlog, hostEvents: specs.length === 1 });
+        // Each watch is a small python process: for one modem always, for a few when the
+        // dashboard needs to know whether a firmware holds each port.
+        pty = await openPtyPort({ link, log: mlog, hostEvents: specs.length === 1 || (Boolean(opts.control?.ui) && specs.length <= MAX_WATCHED_WITH_UI) });
       } catch (err) {
         throw new VmodemConfigError((err as Error).message);
       }
@@ -381,7 +388,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       recorder?.attach(modem.engine);
       const controller = new ModemController({ name, index: i, modem, port: serial, faults, linkPath: pty.linkPath, broker, cloud });
       undo.push(() => controller.dispose());
-      instances.push({ name, index: i, profile, modem, port: pty, serial, controller, devicePath: pty.devicePath, linkPath: pty.linkPath, imei });
+      const host = new HostAccess(serial, pty.hostWatched);
+      host.watch((state) => controller.note('host', state));
+      undo.push(() => host.dispose());
+      instances.push({ name, index: i, profile, modem, port: pty, serial, controller, host, devicePath: pty.devicePath, linkPath: pty.linkPath, imei });
       if (specs.length > 1) mlog.info({ profile: profile.id, device: pty.devicePath, link: pty.linkPath }, 'modem started');
     }
   } catch (err) {
@@ -395,7 +405,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   let control: ControlServer | undefined;
   if (opts.control) {
     try {
-      control = await startControlServer({ modems: instances, find, brokerUrl }, { port: opts.control.port, token: opts.control.token, log });
+      control = await startControlServer(
+        { modems: instances, find, brokerUrl, ...(cloud ? { registry: cloud.registry } : {}) },
+        { port: opts.control.port, token: opts.control.token, log, ...(opts.control.ui ? { ui: opts.control.ui } : {}) },
+      );
     } catch (err) {
       await rollback();
       throw err instanceof ApiError ? new VmodemConfigError(err.message) : err;

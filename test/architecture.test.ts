@@ -33,6 +33,8 @@ const LAYERS: Layer[] = [
   { name: 'config', rank: 95, paths: ['config/'] },
   { name: 'composition root', rank: 90, paths: ['vmodem.ts'] },
   { name: 'check', rank: 85, paths: ['check/'] },
+  // The demo firmware (issue 11) is a client of the PTY: it imports no other layer.
+  { name: 'demo', rank: 85, paths: ['demo/'] },
   { name: 'control', rank: 80, paths: ['control/'] },
   { name: 'record', rank: 80, paths: ['record/'] },
   { name: 'cloud', rank: 70, paths: ['cloud/'] },

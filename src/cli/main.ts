@@ -17,6 +17,8 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
 import { registerCtl } from './ctl.js';
+import { DemoFirmware } from '../demo/demo-firmware.js';
+import { DEMO_SCRIPTS } from '../demo/quectel-qmt.js';
 import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
 
 /** Where the CLI writes, which signals stop it, and how it exits. */
@@ -132,6 +134,7 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .option('--config <file>', 'read settings and a modems list from a YAML file (flags given here win over it)')
     .addOption(new Option('--control-port <n>', 'serve the HTTP + WebSocket control API on 127.0.0.1:<n> (0 = a free port; URL and token printed)').argParser(portNumber))
     .option('--control-token <token>', 'token the control API requires (default: a random one, printed in the banner)')
+    .option('--ui', 'serve the web dashboard on the control port (a free one without --control-port); its URL, with the token, is printed')
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
     .addHelpText('after', START_EXAMPLES)
@@ -139,6 +142,38 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
       await runStart(o, io, status, cmd);
     });
   oneLineErrors(start, 'vmodem start --help');
+
+  const demo = program
+    .command('demo')
+    .description('Start a modem, the web dashboard and a small demo firmware on the serial port that connects, publishes a sensor reading every few seconds and answers a command topic.')
+    .addOption(new Option('-p, --profile <id>', 'module profile the demo firmware drives').choices(Object.keys(DEMO_SCRIPTS)).default(DEFAULT_PROFILE))
+    .option('-l, --link <path>', 'path of the serial device (a symlink to the PTY)', DEFAULT_LINK)
+    .addOption(new Option('--control-port <n>', 'port of the dashboard and control API on 127.0.0.1 (0 = a free port)').argParser(portNumber).default(0))
+    .option('--control-token <token>', 'token the dashboard and API require (default: a random one, in the printed URL)')
+    .addOption(new Option('--mqtt-port <n>', 'port of the embedded broker on 127.0.0.1 (0 = a free port)').argParser(portNumber).default(0))
+    .option('--interval <s>', 'seconds between sensor readings', wholeNumber('--interval'), 5)
+    .addOption(new Option('--timing <mode>', 'real: the module\'s own delays; fast: minimal delays').choices(['real', 'fast']).default('real'))
+    .option('--state-dir <dir>', 'where modules keep their flash', '.vmodem')
+    .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('warn'))
+    .option('--log-file <path>', 'write JSON logs to this file instead of stderr')
+    .addHelpText('after', `
+Open the printed dashboard URL in a browser. Take over the terminal there to type AT commands
+yourself (the demo firmware pauses), hand it back to let the firmware carry on. Publish to the
+command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answer on its state topic.`)
+    .action(async (o: DemoOptions, cmd: Command) => {
+      if (o.interval < 1) {
+        io.stderr.write('vmodem: --interval must be at least 1 second (see `vmodem demo --help`)\n');
+        status.exitCode = EXIT_USAGE;
+        return;
+      }
+      await runStart(
+        { ...o, mqttTlsPort: 0, count: 1, baud: 0, ui: true, demo: { intervalMs: o.interval * 1000 } },
+        io,
+        status,
+        cmd,
+      );
+    });
+  oneLineErrors(demo, 'vmodem demo --help');
 
   const profiles = program
     .command('profiles')
@@ -175,7 +210,24 @@ function wholeNumber(flag: string): (v: string) => number {
   };
 }
 
+interface DemoOptions {
+  profile: string;
+  link: string;
+  controlPort: number;
+  controlToken?: string;
+  mqttPort: number;
+  interval: number;
+  timing: TimingMode;
+  stateDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  logFile?: string;
+}
+
 interface StartOptions {
+  /** Serve the dashboard (a free control port unless --control-port). */
+  ui?: boolean;
+  /** `vmodem demo`: run the demo firmware on the first modem's port. */
+  demo?: { intervalMs: number };
   registry?: string;
   firmwareDir?: string;
   mqttTlsPort: number;
@@ -208,7 +260,26 @@ async function checkLogFile(file: string): Promise<void> {
   }
 }
 
-function banner(vm: RunningVmodem, timing: TimingMode): string {
+/**
+ * The demo firmware on the first modem's port. It pauses while the dashboard's user holds the
+ * port (takeover) and resumes when it is handed back; its status goes to the event stream.
+ */
+function startDemoFirmware(vm: RunningVmodem, intervalMs: number, log: Logger): DemoFirmware {
+  const m = vm.modems[0]!;
+  const fw = new DemoFirmware({
+    device: m.linkPath ?? m.devicePath,
+    script: DEMO_SCRIPTS[m.profile.id]!(),
+    imei: m.imei,
+    intervalMs,
+    log: log.child({ component: 'demo-firmware' }),
+    onStatus: (s) => m.controller.note('demo', s),
+  });
+  m.host.watch((s) => (s.takenOver ? fw.pause() : fw.resume()));
+  fw.start();
+  return fw;
+}
+
+function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware): string {
   const serial = vm.linkPath ?? vm.devicePath;
   let sub: string;
   if (vm.broker) {
@@ -236,6 +307,13 @@ function banner(vm: RunningVmodem, timing: TimingMode): string {
           `  ctl:     VMODEM_CONTROL_URL=${vm.control.url} VMODEM_CONTROL_TOKEN=${vm.control.token} vmodem ctl inspect`,
         ]
       : []),
+    ...(vm.control?.uiUrl ? [`  ui:      ${vm.control.uiUrl}`] : []),
+    ...(firmware
+      ? [
+          `  demo:    firmware ${firmware.clientId} publishes to ${firmware.topics.telemetry} and ${firmware.topics.state},`,
+          `           listens on ${firmware.topics.command} (try {"led":"on"} or {"interval":2})`,
+        ]
+      : []),
     `  try:     screen ${serial} 115200    |    ${sub}`,
     'Ctrl+C stops.',
   ].join('\n');
@@ -252,6 +330,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       cfg = loadConfigFile(o.config, { extraKeys: flags });
       if (cmd) applyConfigToStartOptions(cfg, cmd, o as unknown as Record<string, unknown>);
     }
+    if (o.ui && o.controlPort === undefined) o.controlPort = 0;
     if (o.controlToken !== undefined && o.controlPort === undefined) {
       throw new VmodemConfigError('--control-token needs --control-port (the control API is off without it)');
     }
@@ -277,7 +356,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.firmwareDir !== undefined ? { firmwareDir: o.firmwareDir } : {}),
       ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
-      ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken } } : {}),
+      ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken, ...(o.ui ? { ui: true } : {}) } } : {}),
       log,
     });
   } catch (err) {
@@ -289,7 +368,9 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     return;
   }
   const logger = log;
-  io.stdout.write(`${banner(vm, o.timing)}\n`);
+  let firmware: DemoFirmware | undefined;
+  if (o.demo) firmware = startDemoFirmware(vm, o.demo.intervalMs, logger);
+  io.stdout.write(`${banner(vm, o.timing, firmware)}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -302,7 +383,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     }, STOP_TIMEOUT_MS);
     giveUp.unref();
     for (const [sig, fn] of handlers) io.signals.off(sig, fn);
-    vm.stop().then(
+    (firmware?.stop() ?? Promise.resolve()).then(() => vm.stop()).then(
       () => {
         clearTimeout(giveUp);
         io.exit(0);

@@ -202,6 +202,11 @@ export class PtyPort extends EventEmitter<BytePortEvents> implements BytePort {
     });
   }
 
+  /** Whether opens and closes of the device by a firmware are reported ('host-open'/'host-close'). */
+  get hostWatched(): boolean {
+    return this.watcher !== undefined;
+  }
+
   /** @internal */
   setWatcher(w: HostWatcher | undefined): void {
     if (this.closed) w?.stop();

@@ -8,6 +8,7 @@ import type { CommandSetRegistry } from '../modem/device.js';
 import { cellularCommandSet } from './common/cellular.js';
 import { commonCommandSet } from './common/index.js';
 import { espAtCommandSet } from './espressif/esp-at/index.js';
+import { neowayBasicCommandSet } from './neoway/basic/index.js';
 import { onemoBasicCommandSet } from './onemo/basic/index.js';
 import { onemoMqttCommandSet } from './onemo/mqtt/index.js';
 import { quectelBasicCommandSet } from './quectel/basic/index.js';
@@ -28,6 +29,7 @@ export const COMMAND_SETS: CommandSetRegistry = {
   'onemo-basic': onemoBasicCommandSet,
   'yuge-basic': yugeBasicCommandSet,
   'esp-at': espAtCommandSet,
+  'neoway-basic': neowayBasicCommandSet,
   'quectel-qmt-ec200': quectelQmtEc200CommandSet,
   'quectel-qmt-bc260y': quectelQmtBc260yCommandSet,
   'onemo-mqtt': onemoMqttCommandSet,
