@@ -19,7 +19,7 @@ import type { NetworkFaults, OpenFault } from './network-faults.js';
 export type ControlEvent =
   | { type: 'serial'; modem: string; dir: 'in' | 'out'; kind?: string; hex: string; text: string; t: number }
   | { type: 'urc'; modem: string; text: string; t: number }
-  | { type: 'mqtt'; modem: string; dir: 'up' | 'down'; cmd: string; topic?: string; messageId?: number; qos?: number; t: number }
+  | { type: 'mqtt'; modem: string; dir: 'up' | 'down'; cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payloadHex?: string; t: number }
   | { type: 'state'; modem: string; what: string; detail?: unknown; t: number };
 
 export interface DevicePublish {
@@ -494,6 +494,11 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     this.removeAllListeners();
   }
 
+  /** Report a state change made elsewhere (the dashboard's host access) on this modem's stream. */
+  note(what: string, detail?: unknown): void {
+    this.state(what, detail);
+  }
+
   private state(what: string, detail?: unknown): void {
     this.emitEvent({ type: 'state', modem: this.name, what, detail, t: this.now() });
   }
@@ -526,7 +531,13 @@ function bytesView(b: Buffer): { hex: string; text: string } {
   return { hex: b.toString('hex'), text: b.toString('latin1') };
 }
 
-function packetSummary(p: Packet): { cmd: string; topic?: string; messageId?: number; qos?: number } {
-  const any = p as { cmd: string; topic?: string; messageId?: number; qos?: number };
-  return { cmd: any.cmd, topic: any.topic, messageId: any.messageId, qos: any.qos };
+/** A publish's payload travels with its event up to this size (the dashboard's topic view). */
+const MAX_EVENT_PAYLOAD = 16 * 1024;
+
+function packetSummary(p: Packet): { cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payloadHex?: string } {
+  const any = p as { cmd: string; topic?: string; messageId?: number; qos?: number; retain?: boolean; payload?: Buffer | string };
+  const out = { cmd: any.cmd, topic: any.topic, messageId: any.messageId, qos: any.qos };
+  if (any.cmd !== 'publish') return out;
+  const payload = typeof any.payload === 'string' ? Buffer.from(any.payload) : (any.payload ?? Buffer.alloc(0));
+  return { ...out, retain: Boolean(any.retain), payloadHex: payload.subarray(0, MAX_EVENT_PAYLOAD).toString('hex') };
 }

@@ -18,6 +18,10 @@ import { silentLogger } from '../util/logger.js';
 import type { AckFault } from './broker-faults.js';
 import { ControlError, type ControlEvent, type DevicePublish, type ModemController, type Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
+import type { DeviceRegistry } from '../cloud/registry.js';
+import { recordingToTranscript } from '../record/to-transcript.js';
+import { defaultDashboardDir, loadDashboardFiles, pageHeaders, registryEntriesFor, type DashboardFiles } from './dashboard.js';
+import type { HostAccess } from './host-access.js';
 import { EVENTS_PROTOCOL, MAX_BUFFERED, MAX_FROM_CLIENT, rejectUpgrade, TOKEN_PROTOCOL_PREFIX } from './websocket.js';
 
 export const CONTROL_HOST = '127.0.0.1';
@@ -31,16 +35,20 @@ export interface ControlledModem {
   readonly name: string;
   readonly index: number;
   readonly controller: ModemController;
-  readonly profile: { readonly id: string; readonly module: string };
+  readonly profile: { readonly id: string; readonly module: string; readonly identity?: { readonly manufacturer?: string; readonly model?: string; readonly revision?: string } };
   readonly devicePath: string;
   readonly linkPath?: string;
   readonly imei: string;
+  /** Typing on the port from the dashboard, and who holds it (issue 11). */
+  readonly host?: HostAccess;
 }
 
 export interface ControlTarget {
   readonly modems: readonly ControlledModem[];
   find(ref: string): ControlledModem | undefined;
   readonly brokerUrl?: string;
+  /** The virtual cloud's device registry, for a modem's `about` (its platform entry). */
+  readonly registry?: DeviceRegistry;
 }
 
 export interface ControlServerOptions {
@@ -49,6 +57,11 @@ export interface ControlServerOptions {
   /** The token every request must carry; generated when absent. */
   token?: string;
   log?: Logger;
+  /**
+   * Serve the dashboard (`vmodem start --ui`): `true` for the bundle in dist/ui, or a directory.
+   * Without it `/` is a 404 like any unknown path.
+   */
+  ui?: boolean | string;
 }
 
 export interface ControlServer {
@@ -56,6 +69,8 @@ export interface ControlServer {
   readonly url: string;
   readonly port: number;
   readonly token: string;
+  /** The dashboard with the token in the fragment (`http://127.0.0.1:<port>/#token=…`), when served. */
+  readonly uiUrl?: string;
   /** Close the event streams and the listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -186,6 +201,7 @@ export function publishJson(p: DevicePublish): Json {
 // ---- routes ----
 
 interface Ctx {
+  target: ControlTarget;
   modem: ControlledModem;
   body: Fields;
   query: URLSearchParams;
@@ -477,6 +493,49 @@ const MODEM_ROUTES: Route[] = [
     },
   },
   {
+    path: 'about',
+    methods: {
+      GET: ({ modem, target }) => {
+        const clientIds = (modem.controller.inspect().clientIds as string[] | undefined) ?? [];
+        return {
+          name: modem.name,
+          index: modem.index,
+          profile: modem.profile.id,
+          module: modem.profile.module,
+          identity: { ...modem.profile.identity, imei: modem.imei },
+          device: modem.devicePath,
+          link: modem.linkPath ?? null,
+          host: modem.host?.state ?? null,
+          registry: registryEntriesFor(target.registry, clientIds),
+        };
+      },
+    },
+  },
+  {
+    path: 'host-input',
+    methods: {
+      POST: ({ modem, body }) => {
+        const bytes = bytesField(body, { text: 'text', hex: 'hex', base64: 'base64' }, true);
+        body.end();
+        if (!modem.host) throw new ApiError(409, 'no-host-access', 'this modem takes no typing from the control API');
+        modem.host.write(bytes);
+        return { ok: true, bytes: bytes.length };
+      },
+    },
+  },
+  {
+    path: 'takeover',
+    methods: {
+      POST: ({ modem, body }) => {
+        const on = body.boolean('on', true);
+        body.end();
+        if (!modem.host) throw new ApiError(409, 'no-host-access', 'this modem takes no typing from the control API');
+        modem.host.takeOver(on);
+        return { ok: true, host: modem.host.state };
+      },
+    },
+  },
+  {
     path: 'firmware',
     methods: {
       POST: async ({ modem, body }) => {
@@ -608,7 +667,7 @@ function parseJsonBody(raw: Buffer): Json {
 interface Resolved {
   modem?: ControlledModem;
   route?: Route;
-  top?: 'modems' | 'events' | 'root';
+  top?: 'modems' | 'events' | 'root' | 'transcript';
 }
 
 function decodeSegment(s: string): string {
@@ -624,6 +683,7 @@ function resolvePath(target: ControlTarget, pathname: string): Resolved {
   if (parts[0] !== 'v1') throw notFound(pathname);
   if (parts.length === 1) return { top: 'root' };
   if (parts[1] === 'events' && parts.length === 2) return { top: 'events' };
+  if (parts[1] === 'transcript' && parts.length === 2) return { top: 'transcript' };
   if (parts[1] !== 'modems') throw notFound(pathname);
   if (parts.length === 2) return { top: 'modems' };
   if (parts.length > 4) throw notFound(pathname);
@@ -652,6 +712,7 @@ function methodNotAllowed(method: string, allowed: string[]): ApiError {
 const ENDPOINTS = [
   'GET /v1',
   'GET /v1/modems',
+  'POST /v1/transcript ({recording: "<.jsonl text>"} → {transcript: "<.at text>"})',
   'GET /v1/events (WebSocket, subprotocol vmodem.v1; ?modem=<ref>&types=serial,urc,mqtt,state; token as Authorization, ?token= or subprotocol token.<token>)',
   ...MODEM_ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} /v1/modems/{ref}${r.path ? `/${r.path}` : ''}`)),
 ];
@@ -671,6 +732,39 @@ function protocolToken(req: IncomingMessage): string | undefined {
     .map((p) => p.trim());
   const t = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
   return t === undefined ? undefined : t.slice(TOKEN_PROTOCOL_PREFIX.length);
+}
+
+/** Host is 127.0.0.1:<port> or localhost:<port>. */
+function localHost(hostPort: string, port: number): boolean {
+  const h = hostPort.toLowerCase();
+  return h === `127.0.0.1:${port}` || h === `localhost:${port}`;
+}
+
+/** An `Origin` other than this server's own pages (none is fine: not a browser). */
+function foreignOrigin(req: IncomingMessage, port: number): ApiError | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(origin);
+  } catch {
+    u = undefined;
+  }
+  if (u && u.protocol === 'http:' && localHost(u.host, port)) return undefined;
+  return new ApiError(403, 'forbidden-origin', `Origin "${origin}" may not use the control API; only pages of http://127.0.0.1:${port} or http://localhost:${port} may`);
+}
+
+/** A file of the dashboard (GET / is index.html), under this server's own Host only. */
+function servePage(req: IncomingMessage, res: ServerResponse, files: DashboardFiles, pathname: string, port: number): void {
+  const host = String(req.headers.host ?? '');
+  if (!localHost(host, port)) {
+    throw new ApiError(403, 'forbidden-host', `Host "${host}" is not this control API; open http://127.0.0.1:${port}/`);
+  }
+  const name = pathname === '/' ? 'index.html' : pathname.slice('/ui/'.length);
+  const file = files.get(name);
+  if (!file) throw new ApiError(404, 'not-found', `no dashboard file ${pathname}`);
+  res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...pageHeaders(port) });
+  res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
 /**
@@ -712,6 +806,12 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
   const token = opts.token ?? generateToken();
   if (!validToken(token)) throw new ApiError(400, 'bad-token', 'the control token must be 8–256 characters of A–Z a–z 0–9 . _ ~ + / = -');
   const streams = new Set<WebSocket>();
+  let files: DashboardFiles | undefined;
+  if (opts.ui) {
+    const dir = typeof opts.ui === 'string' ? opts.ui : defaultDashboardDir();
+    if (!dir) throw new ApiError(500, 'no-dashboard', 'the dashboard is not built (dist/ui is missing): run `npm run build`');
+    files = loadDashboardFiles(dir);
+  }
 
   /** Known once listening; the WebSocket's Host/Origin check compares against it. */
   let port = 0;
@@ -723,6 +823,14 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     } catch {
       throw bad('bad request URL');
     }
+    if (files && (method === 'GET' || method === 'HEAD') && (url.pathname === '/' || url.pathname.startsWith('/ui/'))) {
+      return servePage(req, res, files, url.pathname, port);
+    }
+    // A page of another site may send requests here (with no token it gets 401, but it should
+    // not even get that far): only this server's own pages, or clients that are not browsers
+    // (no Origin), are answered.
+    const foreign = foreignOrigin(req, port);
+    if (foreign) throw foreign;
     if (!tokenMatches(bearer(req), token)) {
       throw new ApiError(401, 'unauthorized', 'missing or wrong token: send "Authorization: Bearer <token>" (the token is printed in the start banner)', {
         'WWW-Authenticate': 'Bearer realm="vmodem"',
@@ -737,6 +845,19 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       return send(res, 200, { modems: target.modems.map(modemSummary) });
     }
+    if (r.top === 'transcript') {
+      if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
+      const f = new Fields(parseJsonBody(await readBody(req)));
+      const recording = f.string('recording');
+      f.end();
+      let transcript: string;
+      try {
+        transcript = recordingToTranscript(recording);
+      } catch (err) {
+        throw bad(`not a recording: ${(err as Error).message}`, 'bad-recording');
+      }
+      return send(res, 200, { transcript });
+    }
     if (r.top === 'events') {
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       throw new ApiError(426, 'upgrade-required', 'GET /v1/events is a WebSocket: connect with a WebSocket client (e.g. `vmodem ctl events`)', { Upgrade: 'websocket' });
@@ -745,7 +866,7 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     const handler = route.methods[method as keyof Route['methods']];
     if (!handler) throw methodNotAllowed(method, Object.keys(route.methods));
     const body = method === 'GET' ? {} : parseJsonBody(await readBody(req));
-    const result = await handler({ modem: r.modem!, body: new Fields(body), query: url.searchParams });
+    const result = await handler({ target, modem: r.modem!, body: new Fields(body), query: url.searchParams });
     send(res, 200, result);
   };
 
@@ -862,13 +983,15 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
   server.on('error', (err) => log.error({ err }, 'control server error'));
   port = (server.address() as AddressInfo).port;
   const url = `http://${CONTROL_HOST}:${port}`;
-  log.info({ url }, 'control API listening');
+  // The token is not logged: the dashboard's URL carries it in the fragment, printed in the banner only.
+  log.info({ url, ui: Boolean(files) }, 'control API listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     token,
+    ...(files ? { uiUrl: `${url}/#token=${encodeURIComponent(token)}` } : {}),
     close: () =>
       (closing ??= (async () => {
         // Close frames first; peers that do not answer within a second are cut off.
