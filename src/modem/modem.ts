@@ -46,7 +46,7 @@ export interface ModemOptions {
   name?: string;
   /** Radio and SIM defaults over the profile's settings.radio (config file `radio:`). */
   radio?: Partial<RadioSettings>;
-  /** Access point and station defaults over the profile's settings.wifi (config file `wifi:`). */
+  /** Access point and station defaults over the profile's settings.wifi. */
   wifi?: Partial<WifiSettings>;
 }
 

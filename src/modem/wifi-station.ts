@@ -1,6 +1,6 @@
 /**
  * The emulated Wi-Fi side of a Wi-Fi module (an ESP8266 station) and the one virtual access point
- * it can reach: `settings.wifi` in profiles/<id>.json, overridable from the config file (`wifi:`).
+ * it can reach: `settings.wifi` in profiles/<id>.json, overridable per modem (ModemOptions.wifi).
  * Vendor-neutral: the ESP-AT set (src/vendors/espressif/esp-at) prints its messages from the
  * events here, the Tencent set gates its MQTT connection on `online`, and the control API takes
  * the access point away or weakens its signal.
@@ -59,7 +59,7 @@ export const WIFI_DEFAULTS: WifiSettings = {
   reconnectIntervalMs: 1000,
 };
 
-/** The profile's `settings.wifi` over the defaults, then the config file's overrides. */
+/** The profile's `settings.wifi` over the defaults, then the modem's overrides (ModemOptions.wifi). */
 export function wifiSettings(profileWifi: unknown, overrides: Partial<WifiSettings> = {}): WifiSettings {
   const p = typeof profileWifi === 'object' && profileWifi !== null ? (profileWifi as Partial<WifiSettings>) : {};
   const o = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<WifiSettings>;
