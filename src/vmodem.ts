@@ -63,6 +63,13 @@ export interface VmodemOptions {
   /** Port of the embedded broker's TLS listener (needs stateDir; 0 = a free port). */
   mqttTlsPort?: number;
   /**
+   * Ports of the virtual cloud's HTTP and HTTPS endpoints (Tencent device registration, firmware
+   * downloads) on 127.0.0.1; default 0 = a free port each (printed in the banner). HTTPS needs
+   * stateDir. Firmware built with a fixed server address needs them fixed (issue 10 §4).
+   */
+  cloudHttpPort?: number;
+  cloudHttpsPort?: number;
+  /**
    * Serve the HTTP + WebSocket control API on 127.0.0.1:<port> (0 = a free port). Every request
    * must carry the token (generated when absent); see src/control/API.md.
    */
@@ -325,13 +332,16 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       cloud = await startVirtualCloud({
         broker,
         log,
-        httpPort: 0,
+        httpPort: opts.cloudHttpPort ?? 0,
         ...(opts.registry ? { registryPath: opts.registry } : {}),
         ...(opts.firmwareDir ? { firmwareDir: opts.firmwareDir } : {}),
-        ...(opts.stateDir ? { stateDir: opts.stateDir, httpsPort: 0 } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir, httpsPort: opts.cloudHttpsPort ?? 0 } : {}),
       });
     } catch (err) {
       await rollback();
+      // startCloudHttp names the endpoint and port it could not listen on.
+      const inUse = /^(HTTPS?) port (\d+) .*in use/.exec((err as Error).message);
+      if (inUse) throw new VmodemConfigError(`--cloud-${inUse[1]!.toLowerCase()}-port ${inUse[2]}: the port is in use`);
       throw new VmodemConfigError(`--registry: ${(err as Error).message}`);
     }
     const c = cloud;

@@ -125,6 +125,16 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .option('--registry <file>', 'device registry of the virtual cloud (YAML/JSON, see fixtures/registry/example.yaml); without it any sign-in is accepted')
     .option('--firmware-dir <dir>', 'firmware images the virtual cloud serves for OTA downloads')
     .addOption(
+      new Option('--cloud-http-port <n>', 'port of the virtual cloud\'s HTTP endpoints (registration, firmware) on 127.0.0.1 (0 = a free port)')
+        .argParser(portNumber)
+        .conflicts('broker'),
+    )
+    .addOption(
+      new Option('--cloud-https-port <n>', 'port of the virtual cloud\'s HTTPS endpoints (certificate from <state-dir>/tls; 0 = a free port)')
+        .argParser(portNumber)
+        .conflicts('broker'),
+    )
+    .addOption(
       new Option('--mqtt-tls-port <n>', 'port of the embedded broker\'s TLS listener (CA in <state-dir>/tls/ca.pem; 0 = a free port)')
         .argParser(portNumber)
         .default(0)
@@ -230,6 +240,8 @@ interface StartOptions {
   demo?: { intervalMs: number };
   registry?: string;
   firmwareDir?: string;
+  cloudHttpPort?: number;
+  cloudHttpsPort?: number;
   mqttTlsPort: number;
   count: number;
   baud: number;
@@ -354,6 +366,8 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       mqttTlsPort: o.mqttTlsPort,
       ...(o.registry !== undefined ? { registry: o.registry } : {}),
       ...(o.firmwareDir !== undefined ? { firmwareDir: o.firmwareDir } : {}),
+      ...(o.cloudHttpPort !== undefined ? { cloudHttpPort: o.cloudHttpPort } : {}),
+      ...(o.cloudHttpsPort !== undefined ? { cloudHttpsPort: o.cloudHttpsPort } : {}),
       ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
       ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken, ...(o.ui ? { ui: true } : {}) } } : {}),

@@ -33,6 +33,8 @@ const KNOWN: Record<string, Kind> = {
   'log-level': 'log-level',
   'log-file': 'path',
   'control-port': 'port',
+  'cloud-http-port': 'port',
+  'cloud-https-port': 'port',
   'control-token': 'string',
 };
 const MODEM_KEYS = ['name', 'profile', 'link', 'imei'];
