@@ -17,9 +17,10 @@
  *   final result (§3.3.8 note 1: one message at a time).
  * - 8600 unknown error: data mode left after 60 s without data (§3.3.8 note 3).
  */
-import type { ParamSpec, Decoded } from '../../../at/decode-args.js';
+import type { DecodedOf, ParamSpec } from '../../../at/decode-args.js';
 import { error, type CommandContext, type ErrorOutcome, type Outcome } from '../../../at/types.js';
 import { withArgs } from '../../common/decode.js';
+import type { RequiredInt } from '../qmt/args.js';
 import type { Bc260yContext, Bc260yErrorCause } from './data.js';
 
 export function failWith(q: Bc260yContext, cause: Bc260yErrorCause, reason: string): ErrorOutcome {
@@ -34,18 +35,27 @@ export interface Fault {
 
 export const isFault = (v: unknown): v is Fault => typeof v === 'object' && v !== null && 'cause' in v && 'reason' in v;
 
-/** Decode with the BC260Y rule: any decoding problem is 8507 "MQTT invalid parameter". */
-export function bcArgs(
+/** Any decoding problem is 8507 "MQTT invalid parameter". */
+export const invalidParameter =
+  (q: Bc260yContext) =>
+  (problem: string): ErrorOutcome =>
+    failWith(q, 'invalidParameter', problem);
+
+/**
+ * Decode with the BC260Y rule (8507). A parameter list written in place types `run`'s values
+ * (see DecodedOf).
+ */
+export function bcArgs<const Ps extends readonly ParamSpec[]>(
   q: Bc260yContext,
   ctx: CommandContext,
-  params: readonly ParamSpec[],
-  run: (values: Decoded) => Outcome | Promise<Outcome>,
+  params: Ps,
+  run: (values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
 ): Outcome | Promise<Outcome> {
-  return withArgs(ctx, params, run, (problem) => failWith(q, 'invalidParameter', problem));
+  return withArgs(ctx, params, run, invalidParameter(q));
 }
 
 /** <TCP_connectID>: 0–4 (§3.3.1–§3.3.8). */
-export function connectIdParam(q: Bc260yContext): ParamSpec {
+export function connectIdParam(q: Bc260yContext): RequiredInt {
   return { name: 'TCP_connectID', type: 'int', min: 0, max: q.data.maxClientIdx };
 }
 

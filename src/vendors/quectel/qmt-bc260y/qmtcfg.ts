@@ -31,39 +31,78 @@
  *   after the `>` prompt without configuring echomode —, dataformat 0,0 (text). They live in the
  *   profile.
  */
-import { rangeText, type Decoded, type ParamSpec } from '../../../at/decode-args.js';
+import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
+import { withIndexedArgs, type RequiredInt } from '../qmt/args.js';
 import type { WillConfig } from '../qmt/client-config.js';
 import type { QmtClient } from '../qmt/client.js';
 import { protocolToVersion, versionToProtocol, type Bc260yContext } from './data.js';
-import { bcArgs, connectIdParam, connectIdRange, failWith, isFault, type Fault } from './errors.js';
+import { bcArgs, connectIdParam, connectIdRange, failWith, invalidParameter, isFault, type Fault } from './errors.js';
 import { checkTopic, hostText, quoted } from './text.js';
 
-interface OptionDef {
+interface OptionDef<Ps extends readonly ParamSpec[]> {
   /** As the manual spells it. */
   name: string;
   /** Values after <TCP_connectID>; int ranges and string placeholders also render `=?`. */
-  params: readonly ParamSpec[];
+  params: Ps;
   /** The query reply's values, rendered; undefined prints no `+QMTCFG:` line (unset aliauth). */
   query(client: QmtClient): string[] | undefined;
   /** Store decoded values (undefined = left out); a Fault refuses the set. */
-  apply(client: QmtClient, values: Decoded): Fault | void;
+  apply(client: QmtClient, values: DecodedOf<Ps>): Fault | void;
   /** Values are credentials: never logged. */
   secret?: boolean;
 }
 
-const flag = (name: string, optional = false): ParamSpec => ({ name, type: 'int', values: [0, 1], optional });
-const int = (name: string, min: number, max: number, optional = false): ParamSpec => ({ name, type: 'int', min, max, optional });
-const str = (name: string, maxLength?: number, optional = false): ParamSpec => ({ name, type: 'string', maxLength, optional });
+/** The result of decoding a set line: the connect id, the values, how to store them. */
+interface DecodedSet {
+  idx: number;
+  values: readonly unknown[];
+  apply(client: QmtClient): Fault | void;
+}
+
+/** An option with its value types sealed inside `decode`, so that all options fit one table. */
+interface Option extends Omit<OptionDef<readonly ParamSpec[]>, 'apply'> {
+  /** Decode `<TCP_connectID>,<values…>` (8507 on any problem) and hand the result to `run`. */
+  decode(q: Bc260yContext, ctx: CommandContext, run: (set: DecodedSet) => Outcome | Promise<Outcome>): Outcome | Promise<Outcome>;
+}
+
+/** Written in place, `params` types `apply`'s values (see DecodedOf). */
+function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Option {
+  const { apply, ...rest } = def;
+  return {
+    ...rest,
+    decode: (q, ctx, run) =>
+      withIndexedArgs(
+        ctx,
+        connectIdParam(q),
+        def.params,
+        (idx, values) => run({ idx, values, apply: (client) => apply(client, values) }),
+        invalidParameter(q),
+      ),
+  };
+}
+
+const flag = (name: string): RequiredInt & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
+const int = (name: string, min: number, max: number): RequiredInt => ({ name, type: 'int', min, max });
+const str = (name: string, maxLength?: number): Omit<StringParam, 'optional'> => ({ name, type: 'string', maxLength });
+/** The same parameter, bracketed in the manual: it may be left out (decodes to `undefined`). */
+const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
 const bit = (b: boolean): string => (b ? '1' : '0');
 const disabledWill = (): WillConfig => ({ enabled: false, qos: 0, retain: false, topic: '', message: Buffer.alloc(0) });
 
-function optionDefs(q: Bc260yContext): OptionDef[] {
+function optionDefs(q: Bc260yContext): Option[] {
   const d = q.data;
   return [
-    {
+    option({
       name: 'will',
-      params: [flag('will_fg'), int('will_qos', 0, 2, true), flag('will_retain', true), str('will_topic', d.willTopicMax, true), str('will_msg', d.willMessageMax, true)],
+      params: [
+        flag('will_fg'),
+        optional(int('will_qos', 0, 2)),
+        optional(flag('will_retain')),
+        optional(str('will_topic', d.willTopicMax)),
+        optional(str('will_msg', d.willMessageMax)),
+      ],
       query: ({ config: { will: w } }) =>
         w.enabled ? ['1', String(w.qos), bit(w.retain), quoted(w.topic), `"${w.message.toString('latin1')}"`] : ['0'],
       apply: (cl, [fg, qos, retain, topic, msg]) => {
@@ -74,80 +113,79 @@ function optionDefs(q: Bc260yContext): OptionDef[] {
         if (qos === undefined || retain === undefined || topic === undefined || msg === undefined) {
           return { cause: 'invalidParameter', reason: '<will_fg>=1 needs <will_qos>,<will_retain>,<will_topic>,<will_msg> (note 1)' };
         }
-        const t = checkTopic(q, topic as string, 'name', 'will_topic');
+        const t = checkTopic(q, topic, 'name', 'will_topic');
         if (isFault(t)) return t;
-        cl.config.will = { enabled: true, qos: qos as 0 | 1 | 2, retain: retain === 1, topic: t, message: Buffer.from(msg as string, 'latin1') };
+        cl.config.will = { enabled: true, qos: oneOf(qos, [0, 1, 2]), retain: retain === 1, topic: t, message: Buffer.from(msg, 'latin1') };
       },
-    },
-    {
+    }),
+    option({
       name: 'timeout',
-      params: [int('pkttimeout', 1, 60, true), int('retry_times', 0, 10, true), flag('timeout_notice', true)],
+      params: [optional(int('pkttimeout', 1, 60)), optional(int('retry_times', 0, 10)), optional(flag('timeout_notice'))],
       query: ({ config: { timeout: t } }) => [String(t.pktTimeout), String(t.retryTimes), bit(t.timeoutNotice)],
       apply: (cl, [pkt, retry, notice]) => {
         const t = cl.config.timeout;
         cl.config.timeout = {
-          pktTimeout: (pkt as number | undefined) ?? t.pktTimeout,
-          retryTimes: (retry as number | undefined) ?? t.retryTimes,
+          pktTimeout: pkt ?? t.pktTimeout,
+          retryTimes: retry ?? t.retryTimes,
           timeoutNotice: notice === undefined ? t.timeoutNotice : notice === 1,
         };
       },
-    },
-    {
+    }),
+    option({
       name: 'session',
       params: [flag('clean_session')],
       query: (cl) => [bit(cl.config.cleanSession)],
       apply: (cl, [clean]) => void (cl.config.cleanSession = clean === 1),
-    },
-    {
+    }),
+    option({
       name: 'keepalive',
       params: [int('keep-alive_time', 0, 3600)],
       query: (cl) => [String(cl.config.keepalive)],
-      apply: (cl, [t]) => void (cl.config.keepalive = t as number),
-    },
-    {
+      apply: (cl, [t]) => void (cl.config.keepalive = t),
+    }),
+    option({
       name: 'aliauth',
       secret: true,
       params: [str('product_key'), str('device_name'), str('device_secret')],
       query: ({ config: { aliauth: a } }) => (a ? [quoted(a.productKey), quoted(a.deviceName), quoted(a.deviceSecret)] : undefined),
-      apply: (cl, values) => {
-        const texts: string[] = [];
-        for (const [i, v] of values.entries()) {
-          const t = hostText(v as string, ['product_key', 'device_name', 'device_secret'][i]!);
-          if (isFault(t)) return t;
-          texts.push(t);
-        }
-        const [productKey, deviceName, deviceSecret] = texts as [string, string, string];
-        if (texts.every((t) => t === '')) delete cl.config.aliauth;
+      apply: (cl, [pk, dn, ds]) => {
+        const productKey = hostText(pk, 'product_key');
+        if (isFault(productKey)) return productKey;
+        const deviceName = hostText(dn, 'device_name');
+        if (isFault(deviceName)) return deviceName;
+        const deviceSecret = hostText(ds, 'device_secret');
+        if (isFault(deviceSecret)) return deviceSecret;
+        if (productKey === '' && deviceName === '' && deviceSecret === '') delete cl.config.aliauth;
         else cl.config.aliauth = { productKey, deviceName, deviceSecret };
       },
-    },
-    {
+    }),
+    option({
       name: 'version',
       params: [flag('version_num')],
       query: (cl) => [String(protocolToVersion(cl.config.version))],
-      apply: (cl, [v]) => void (cl.config.version = versionToProtocol(v as number)),
-    },
-    {
+      apply: (cl, [v]) => void (cl.config.version = versionToProtocol(v)),
+    }),
+    option({
       name: 'showrecvlen',
       params: [flag('show_flag')],
       query: (cl) => [String(cl.config.recv.lenEnable)],
-      apply: (cl, [f]) => void (cl.config.recv = { ...cl.config.recv, lenEnable: f as 0 | 1 }),
-    },
-    {
+      apply: (cl, [f]) => void (cl.config.recv = { ...cl.config.recv, lenEnable: f }),
+    }),
+    option({
       name: 'echomode',
       params: [flag('echo_mode')],
       query: (cl) => [String(cl.config.viewMode)],
-      apply: (cl, [m]) => void (cl.config.viewMode = m as 0 | 1),
-    },
-    {
+      apply: (cl, [m]) => void (cl.config.viewMode = m),
+    }),
+    option({
       name: 'dataformat',
       params: [flag('send_format'), flag('recv_format')],
       query: ({ config: { dataformat: f } }) => [String(f.send), String(f.recv)],
       apply: (cl, [send, recv]) => {
-        cl.config.dataformat = { send: send as 0 | 1, recv: recv as 0 | 1 };
-        cl.config.sendMode = send as 0 | 1;
+        cl.config.dataformat = { send, recv };
+        cl.config.sendMode = send;
       },
-    },
+    }),
   ];
 }
 
@@ -161,18 +199,18 @@ export function qmtcfgCommand(q: Bc260yContext): CommandDef {
     (o) => `+QMTCFG: "${o.name}",${connectIdRange(q)},${o.params.map((p) => (p.type === 'int' ? rangeText(p) : `<${p.name}>`)).join(',')}`,
   );
 
-  function query(ctx: CommandContext, o: OptionDef): Outcome | Promise<Outcome> {
+  function query(ctx: CommandContext, o: Option): Outcome | Promise<Outcome> {
     return bcArgs(q, ctx, [connectIdParam(q)], ([idx]) => {
-      const values = o.query(q.client(idx as number));
+      const values = o.query(q.client(idx));
       return values ? ok(`+QMTCFG: ${values.join(',')}`) : ok();
     });
   }
 
-  function set(ctx: CommandContext, o: OptionDef): Outcome | Promise<Outcome> {
-    return bcArgs(q, ctx, [connectIdParam(q), ...o.params], ([idx, ...values]) => {
+  function set(ctx: CommandContext, o: Option): Outcome | Promise<Outcome> {
+    return o.decode(q, ctx, ({ idx, values, apply }) => {
       if (values.every((v) => v === undefined)) return failWith(q, 'invalidParameter', `"${o.name}": no value given`);
-      const client = q.client(idx as number);
-      const fault = o.apply(client, values);
+      const client = q.client(idx);
+      const fault = apply(client);
       if (fault) return failWith(q, fault.cause, fault.reason);
       log.debug({ client: client.idx, option: o.name, ...(o.secret ? {} : { values }) }, 'config set');
       return ok();

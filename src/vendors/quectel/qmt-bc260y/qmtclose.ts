@@ -15,7 +15,7 @@ export function qmtcloseCommand(q: Bc260yContext): CommandDef {
     test: () => ok(`+QMTCLOSE: ${connectIdRange(q)}`),
     set: (ctx) =>
       bcArgs(q, ctx, [connectIdParam(q)], ([idx]) => {
-        q.client(idx as number).close();
+        q.client(idx).close();
         return ok();
       }),
   };

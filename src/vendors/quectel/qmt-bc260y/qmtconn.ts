@@ -36,12 +36,12 @@ export function qmtconnCommand(q: Bc260yContext): CommandDef {
           { name: 'password', type: 'string', maxLength: max, optional: true },
         ],
         ([idx, clientIdRaw, usernameRaw, passwordRaw]) => {
-          const clientId = hostText(clientIdRaw as string, 'clientID');
+          const clientId = hostText(clientIdRaw, 'clientID');
           if (isFault(clientId)) return failWith(q, clientId.cause, clientId.reason);
-          const username = usernameRaw === undefined ? undefined : hostText(usernameRaw as string, 'username');
+          const username = usernameRaw === undefined ? undefined : hostText(usernameRaw, 'username');
           if (isFault(username)) return failWith(q, username.cause, username.reason);
-          const password = passwordRaw === undefined ? undefined : Buffer.from(passwordRaw as string, 'latin1');
-          const client = q.client(idx as number);
+          const password = passwordRaw === undefined ? undefined : Buffer.from(passwordRaw, 'latin1');
+          const client = q.client(idx);
           if (client.state !== 'open') return failWith(q, 'linkError', `client ${client.idx} is ${client.state}, not open`);
           client.connect(clientId, username, password);
           return ok();

@@ -16,7 +16,7 @@ export function qmtdiscCommand(q: Bc260yContext): CommandDef {
     test: () => ok(`+QMTDISC: ${connectIdRange(q)}`),
     set: (ctx) =>
       bcArgs(q, ctx, [connectIdParam(q)], ([idx]) => {
-        q.client(idx as number).disconnect();
+        q.client(idx).disconnect();
         return ok();
       }),
   };

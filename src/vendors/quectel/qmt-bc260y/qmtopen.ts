@@ -38,12 +38,12 @@ export function qmtopenCommand(q: Bc260yContext): CommandDef {
         ctx,
         [connectIdParam(q), { name: 'host_name', type: 'string', maxLength: q.data.maxHostLength }, { name: 'port', type: 'int', min: 1, max: 65535 }],
         ([idx, host, port]) => {
-          const client = q.client(idx as number);
-          if (!isHost(host as string)) {
+          const client = q.client(idx);
+          if (!isHost(host)) {
             q.device.urc(`+QMTOPEN: ${client.idx},1`, q.device.timing.delay('open'));
             return ok();
           }
-          client.open(host as string, port as number);
+          client.open(host, port);
           return ok();
         },
       ),

@@ -28,6 +28,7 @@
  *   reads exactly <msglen> bytes, so Ctrl+Z and ESC are data there.
  */
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import type { QmtClient } from '../qmt/client.js';
 import type { Bc260yContext } from './data.js';
 import { bcArgs, connectIdParam, connectIdRange, failWith, isFault } from './errors.js';
@@ -71,23 +72,23 @@ export function qmtpubCommand(q: Bc260yContext): CommandDef {
           { name: 'msg', type: 'string', allowBare: true, optional: true },
         ],
         ([idx, msgidArg, qosArg, retainArg, topicArg, msglen, msg]): Outcome => {
-          const msgid = msgidArg as number;
-          const qos = qosArg as 0 | 1 | 2;
+          const msgid = msgidArg;
+          const qos = oneOf(qosArg, [0, 1, 2]);
           const retain = retainArg === 1;
-          const topic = checkTopic(q, topicArg as string, 'name');
+          const topic = checkTopic(q, topicArg, 'name');
           if (isFault(topic)) return failWith(q, topic.cause, topic.reason);
           if (qos === 0 && msgid !== 0) return failWith(q, 'invalidParameter', '<msgid> must be 0 for QoS 0');
           if (qos !== 0 && msgid === 0) return failWith(q, 'invalidParameter', '<msgid> 0 is not a packet id for QoS 1/2');
           if (msg !== undefined && msglen === undefined) return failWith(q, 'invalidParameter', '<msg> without <msglen>');
 
-          const client = q.client(idx as number);
+          const client = q.client(idx);
           if (client.state !== 'connected') return failWith(q, 'linkError', `client ${client.idx} is ${client.state}, not connected`);
           if (client.publishesInFlight >= d.publishWindow) return failWith(q, 'exceedsBuffer', 'previous publish still waits for its result (note 1)');
           if (qos !== 0 && client.idInFlight(msgid)) return failWith(q, 'invalidParameter', `msgid ${msgid} is still in flight`);
 
           // 非数据模式下发布定长消息: the message is the last argument.
           if (msg !== undefined) {
-            const typed = Buffer.from(msg as string, 'latin1');
+            const typed = Buffer.from(msg, 'latin1');
             if (typed.length !== msglen) return failWith(q, 'invalidParameter', `<msg> is ${typed.length} bytes, <msglen> says ${String(msglen)}`);
             return send(client, msgid, qos, retain, topic, typed);
           }
@@ -110,7 +111,7 @@ export function qmtpubCommand(q: Bc260yContext): CommandDef {
             spec:
               msglen === undefined
                 ? { mode: 'ctrl-z', maxLength: d.maxPublishLength, idleTimeoutMs: d.dataIdleTimeoutMs, echo }
-                : { mode: 'fixed', length: msglen as number, idleTimeoutMs: d.dataIdleTimeoutMs, echo },
+                : { mode: 'fixed', length: msglen, idleTimeoutMs: d.dataIdleTimeoutMs, echo },
             onData,
           };
         },

@@ -4,6 +4,7 @@
  */
 import { decodeArgs, decodeOne } from '../../../at/decode-args.js';
 import type { RawArg } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import type { QmtClient } from '../qmt/client.js';
 import type { Bc260yContext } from './data.js';
 import { connectIdParam, isFault, type Fault } from './errors.js';
@@ -30,17 +31,17 @@ export function decodeTopicRequest(q: Bc260yContext, args: readonly RawArg[], wi
     if (typeof raw !== 'string') return bad(typeof raw === 'object' ? raw.problem : 'bad topic');
     const topic = checkTopic(q, raw, 'filter');
     if (isFault(topic)) return topic;
-    let qos = 0;
+    let qos: 0 | 1 | 2 = 0;
     if (withQos) {
       const v = decodeOne({ name: 'qos', type: 'int', min: 0, max: 2 }, rest[i + 1]!);
       if (typeof v !== 'number') return bad(typeof v === 'object' ? v.problem : 'bad qos');
-      qos = v;
+      qos = oneOf(v, [0, 1, 2]);
     }
-    topics.push({ topic, qos: qos as 0 | 1 | 2 });
+    topics.push({ topic, qos });
   }
-  const client = q.client(head.values[0] as number);
+  const client = q.client(head.values[0]);
   if (client.state !== 'connected') return { cause: 'linkError', reason: `client ${client.idx} is ${client.state}, not connected` };
-  const msgid = head.values[1] as number;
+  const msgid = head.values[1];
   // An id still in flight would be a second packet with the same identifier [MQTT-2.3.1-2]:
   // refused like AT+QMTPUB's (<msgID> invalid, §4 8507).
   if (client.idInFlight(msgid)) return bad(`msgID ${msgid} is still in flight`);

@@ -34,22 +34,23 @@ export function qmtArgs<const Ps extends readonly ParamSpec[]>(
 }
 
 /**
- * Decode `<client_idx>,<values…>` where the values' list is not written in place (AT+QMTCFG's
- * options): `run` gets the index and the values typed by `params`. The line is checked as one
- * list — arity first, then each parameter in order — so the problems are those decodeArgs gives
- * for `[<client_idx>, ...params]`.
+ * Decode `<index>,<values…>` where the values' list is not written in place (AT+QMTCFG's
+ * options, here and on the BC260Y): `run` gets the index and the values typed by `params`. The
+ * line is checked as one list — arity first, then each parameter in order — so the problems are
+ * those decodeArgs gives for `[idxParam, ...params]`.
  */
-export function qmtIndexedArgs<const Ps extends readonly ParamSpec[]>(
-  q: QmtContext,
+export function withIndexedArgs<const Ps extends readonly ParamSpec[]>(
   ctx: CommandContext,
+  idxParam: RequiredInt,
   params: Ps,
   run: (idx: number, values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
+  onError: (problem: string) => Outcome,
 ): Outcome | Promise<Outcome> {
   const count = params.length + 1;
-  if (ctx.args.length > count) return fail(`too many arguments (${ctx.args.length} > ${count})`);
-  const head = decodeArgs([clientIdxParam(q)], ctx.args.slice(0, 1));
-  if (!head.ok) return fail(head.problem);
+  if (ctx.args.length > count) return onError(`too many arguments (${ctx.args.length} > ${count})`);
+  const head = decodeArgs([idxParam], ctx.args.slice(0, 1));
+  if (!head.ok) return onError(head.problem);
   const rest = decodeArgs(params, ctx.args.slice(1));
-  if (!rest.ok) return fail(rest.problem);
+  if (!rest.ok) return onError(rest.problem);
   return run(head.values[0], rest.values);
 }

@@ -35,7 +35,7 @@
 import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
 import { oneOf } from '../../common/decode.js';
-import { clientIdxParam, clientRange, fail, qmtArgs, qmtIndexedArgs, type RequiredInt } from './args.js';
+import { clientIdxParam, clientRange, fail, qmtArgs, withIndexedArgs, type RequiredInt } from './args.js';
 import type { QmtClientConfig, WillConfig } from './client-config.js';
 import type { QmtClient } from './client.js';
 import type { QmtContext } from './context.js';
@@ -82,7 +82,13 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
   return {
     ...rest,
     decode: (q, ctx, run) =>
-      qmtIndexedArgs(q, ctx, def.params, (idx, values) => run({ idx, values, apply: (client) => apply(client, values) })),
+      withIndexedArgs(
+        ctx,
+        clientIdxParam(q),
+        def.params,
+        (idx, values) => run({ idx, values, apply: (client) => apply(client, values) }),
+        fail,
+      ),
   };
 }
 
