@@ -60,12 +60,18 @@ export class ModemStore {
         if (kind === 'prompt') this.inData = true;
         else if (kind === 'response') this.inData = false;
       }
-      const last = this.entries[this.entries.length - 1];
-      // Typing arrives a byte at a time: one entry per line the host sent.
-      if (e.dir === 'in' && last && last.kind === kind && !/0d$|0a$/.test(last.hex) && e.t - last.t < 5000) {
-        last.hex += e.hex;
-        last.text += e.text;
-        return;
+      // Typing arrives a byte at a time, each byte echoed: one host entry and one echo entry per
+      // line, the two interleaved chunk streams joined (looking back past the other one).
+      if (kind === 'host' || kind === 'echo') {
+        const n = this.entries.length;
+        for (const prev of [this.entries[n - 1], this.entries[n - 2]]) {
+          if (!prev || (prev.kind !== 'host' && prev.kind !== 'echo')) break;
+          if (prev.kind !== kind) continue;
+          if (/0d$|0a$/.test(prev.hex) || e.t - prev.t > 5000) break;
+          prev.hex += e.hex;
+          prev.text += e.text;
+          return;
+        }
       }
       this.push({ id: nextId++, t: e.t, kind, hex: e.hex, text: e.text });
     } else if (e.type === 'state') {
