@@ -22,6 +22,7 @@ import { NetworkFaults } from './control/network-faults.js';
 import { HostAccess } from './control/host-access.js';
 import { checkScenarioTargets, loadScenarioFile, runScenario, ScenarioError, type Scenario, type ScenarioRun } from './control/scenario.js';
 import { createRecorder, type Recorder } from './record/recorder.js';
+import { recordingToTranscript } from './record/to-transcript.js';
 import { loadProfile } from './profiles/load-profile.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
@@ -416,7 +417,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   if (opts.control) {
     try {
       control = await startControlServer(
-        { modems: instances, find, brokerUrl, ...(cloud ? { registry: cloud.registry } : {}) },
+        { modems: instances, find, brokerUrl, toTranscript: recordingToTranscript, ...(cloud ? { registry: cloud.registry } : {}) },
         { port: opts.control.port, token: opts.control.token, log, ...(opts.control.ui ? { ui: opts.control.ui } : {}) },
       );
     } catch (err) {

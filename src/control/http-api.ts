@@ -19,7 +19,6 @@ import type { AckFault } from './broker-faults.js';
 import { ControlError, type ControlEvent, type DevicePublish, type ModemController, type Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
 import type { DeviceRegistry } from '../cloud/registry.js';
-import { recordingToTranscript } from '../record/to-transcript.js';
 import { defaultDashboardDir, loadDashboardFiles, pageHeaders, registryEntriesFor, type DashboardFiles } from './dashboard.js';
 import type { HostAccess } from './host-access.js';
 import { EVENTS_PROTOCOL, MAX_BUFFERED, MAX_FROM_CLIENT, rejectUpgrade, TOKEN_PROTOCOL_PREFIX } from './websocket.js';
@@ -49,6 +48,11 @@ export interface ControlTarget {
   readonly brokerUrl?: string;
   /** The virtual cloud's device registry, for a modem's `about` (its platform entry). */
   readonly registry?: DeviceRegistry;
+  /**
+   * A recording (.jsonl) as a transcript (.at), for the dashboard's export: src/record's
+   * recordingToTranscript, passed in by the composition root (record and control are siblings).
+   */
+  readonly toTranscript?: (recording: string) => string;
 }
 
 export interface ControlServerOptions {
@@ -850,9 +854,10 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
       const f = new Fields(parseJsonBody(await readBody(req)));
       const recording = f.string('recording');
       f.end();
+      if (!target.toTranscript) throw notFound(url.pathname);
       let transcript: string;
       try {
-        transcript = recordingToTranscript(recording);
+        transcript = target.toTranscript(recording);
       } catch (err) {
         throw bad(`not a recording: ${(err as Error).message}`, 'bad-recording');
       }

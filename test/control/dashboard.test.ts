@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startControlServer, type ControlServer } from '../../src/control/http-api.js';
 import { HostAccess } from '../../src/control/host-access.js';
 import { ControlError } from '../../src/control/controller.js';
+import { recordingToTranscript } from '../../src/record/to-transcript.js';
 
 const servers: ControlServer[] = [];
 afterEach(async () => {
@@ -34,7 +35,7 @@ function uiDir(): string {
 async function start(opts: { ui?: boolean } = { ui: true }) {
   const lines: string[] = [];
   const log = pino({ level: 'trace' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-  const s = await startControlServer({ modems: [], find: () => undefined }, { port: 0, token: 'secret-token-4711', log, ...(opts.ui ? { ui: uiDir() } : {}) });
+  const s = await startControlServer({ modems: [], find: () => undefined, toTranscript: recordingToTranscript }, { port: 0, token: 'secret-token-4711', log, ...(opts.ui ? { ui: uiDir() } : {}) });
   servers.push(s);
   return { s, lines };
 }
