@@ -4,7 +4,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { decodeArgs, decodeOne, rangeText, type Decoded, type DecodedOf, type IntParam, type ParamSpec } from '../../src/at/decode-args.js';
 import { ok, type CommandContext } from '../../src/at/types.js';
-import { oneOf, withArgs } from '../../src/vendors/common/decode.js';
+import { oneOf, withArgs, withIndexedArgs } from '../../src/vendors/common/decode.js';
 import { splitArgs } from '../../src/at/parse-command-line.js';
 
 const OPEN: ParamSpec[] = [
@@ -227,5 +227,38 @@ describe('oneOf (a range checked by the decoder, narrowed to its literal union)'
   it('throws on a value outside the list (the parameter and the list disagree: a bug)', () => {
     expect(() => oneOf(3, [0, 1, 2])).toThrow(RangeError);
     expect(() => oneOf(3, [0, 1, 2])).toThrow('3 not in (0,1,2)');
+  });
+});
+
+describe('withIndexedArgs (an index, then a parameter list built apart from it)', () => {
+  const IDX = { name: 'client_idx', type: 'int', min: 0, max: 5 } as const;
+  const params = [
+    { name: 'qos', type: 'int', values: [0, 1, 2] },
+    { name: 'topic', type: 'string', optional: true },
+  ] as const;
+  const run = (text: string) => {
+    let seen: unknown;
+    const out = withIndexedArgs({ args: splitArgs(text) } as unknown as CommandContext, IDX, params, (idx, [qos, topic]) => {
+      expectTypeOf(idx).toEqualTypeOf<number>();
+      expectTypeOf(qos).toEqualTypeOf<0 | 1 | 2>();
+      expectTypeOf(topic).toEqualTypeOf<string | undefined>();
+      seen = [idx, qos, topic];
+      return ok();
+    });
+    return { out, seen };
+  };
+
+  it('hands the callback the index and the typed values', () => {
+    expect(run('3,2,"t"')).toEqual({ out: ok(), seen: [3, 2, 't'] });
+    expect(run('0,1')).toEqual({ out: ok(), seen: [0, 1, undefined] });
+  });
+
+  it('reports the problems withArgs reports for the whole list, in the same order', async () => {
+    const whole = [IDX, ...params];
+    for (const text of ['3,2,"t",1', '', '6,2', '9,9,9,9', ',1', '1', '1,3', '1,1,5']) {
+      const expected = await withArgs({ args: splitArgs(text) } as unknown as CommandContext, whole, () => ok());
+      expect(run(text).out, text).toEqual(expected);
+      expect(run(text).seen, text).toBeUndefined();
+    }
   });
 });

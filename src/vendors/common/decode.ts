@@ -1,5 +1,5 @@
 /** Decode-or-answer helpers shared by command handlers. */
-import { decodeArgs, type DecodedOf, type ParamSpec } from '../../at/decode-args.js';
+import { decodeArgs, type DecodedOf, type IntParam, type ParamSpec } from '../../at/decode-args.js';
 import { error, type CommandContext, type Outcome } from '../../at/types.js';
 
 /** 3GPP TS 27.007 §9.2.1: 50 "Incorrect parameters", 3 "operation not allowed". */
@@ -34,4 +34,30 @@ export function oneOf<const V extends number>(value: number, allowed: readonly V
   const v = allowed.find((a) => a === value);
   if (v === undefined) throw new RangeError(`${value} not in (${allowed.join(',')})`);
   return v;
+}
+
+/** An integer parameter that must be given: it decodes to `number`, never `undefined`. */
+export type RequiredIntParam = Omit<IntParam, 'optional'>;
+
+/**
+ * Decode `<index>,<values…>` where the values' list is built apart from the index (a table of
+ * configuration options: AT+QMTCFG, AT+MQTTCFG): `run` gets the index and the values typed by
+ * `params`, which a `const` type parameter keeps from the caller. The line is checked as one
+ * list — arity first, then each parameter in order — so the problems are those of
+ * `withArgs(ctx, [idxParam, ...params], …)`.
+ */
+export function withIndexedArgs<const Ps extends readonly ParamSpec[]>(
+  ctx: CommandContext,
+  idxParam: RequiredIntParam,
+  params: Ps,
+  run: (idx: number, values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
+  onError: (problem: string) => Outcome = (problem) => error(CME_INCORRECT_PARAMETERS, problem),
+): Outcome | Promise<Outcome> {
+  const count = params.length + 1;
+  if (ctx.args.length > count) return onError(`too many arguments (${ctx.args.length} > ${count})`);
+  const head = decodeArgs([idxParam], ctx.args.slice(0, 1));
+  if (!head.ok) return onError(head.problem);
+  const rest = decodeArgs(params, ctx.args.slice(1));
+  if (!rest.ok) return onError(rest.problem);
+  return run(head.values[0], rest.values);
 }

@@ -19,8 +19,7 @@
  */
 import type { DecodedOf, ParamSpec } from '../../../at/decode-args.js';
 import { error, type CommandContext, type ErrorOutcome, type Outcome } from '../../../at/types.js';
-import { withArgs } from '../../common/decode.js';
-import type { RequiredInt } from '../qmt/args.js';
+import { withArgs, type RequiredIntParam } from '../../common/decode.js';
 import type { Bc260yContext, Bc260yErrorCause } from './data.js';
 
 export function failWith(q: Bc260yContext, cause: Bc260yErrorCause, reason: string): ErrorOutcome {
@@ -55,7 +54,7 @@ export function bcArgs<const Ps extends readonly ParamSpec[]>(
 }
 
 /** <TCP_connectID>: 0–4 (§3.3.1–§3.3.8). */
-export function connectIdParam(q: Bc260yContext): RequiredInt {
+export function connectIdParam(q: Bc260yContext): RequiredIntParam {
   return { name: 'TCP_connectID', type: 'int', min: 0, max: q.data.maxClientIdx };
 }
 

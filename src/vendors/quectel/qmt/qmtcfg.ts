@@ -34,8 +34,8 @@
  */
 import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
-import { oneOf } from '../../common/decode.js';
-import { clientIdxParam, clientRange, fail, qmtArgs, withIndexedArgs, type RequiredInt } from './args.js';
+import { oneOf, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtClientConfig, WillConfig } from './client-config.js';
 import type { QmtClient } from './client.js';
 import type { QmtContext } from './context.js';
@@ -92,8 +92,8 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
   };
 }
 
-const int = (name: string, min: number, max: number): RequiredInt => ({ name, type: 'int', min, max });
-const flag = (name: string): RequiredInt & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
+const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
+const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
 const str = (name: string, maxLength?: number, minLength?: number): Omit<StringParam, 'optional'> => ({
   name,
   type: 'string',
