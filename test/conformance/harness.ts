@@ -94,6 +94,9 @@ export function watchProcess(): void {
   });
 }
 
+/** Virtual time a module may take to power on and boot again after a reset in the case. */
+const BOOT_ALLOWANCE_MS = 15_000;
+
 /** Timers due within this much virtual time count as "now" for an idle modem (URC delays). */
 const NEAR_MS = 20;
 
@@ -393,13 +396,28 @@ export class CaseRunner {
     return this.settle(200_000);
   }
 
-  /** End of case: back to command mode, then `AT` must answer OK. */
+  /**
+   * End of case: back to command mode, then `AT` must answer OK. A reset or power-down in the
+   * case (AT+CFUN=1,1, AT+QPOWD, AT+TCRESTORE) leaves the module deaf until it has booted again,
+   * and firmware waits for the boot URC: when `AT` meets silence, the boot time passes (virtual
+   * time, deterministic) and `AT` is asked once more.
+   */
   private async finish(): Promise<void> {
-    const engine = this.modem.engine;
-    if (!(await this.toCommandMode())) {
-      this.violations.push(`the modem is still busy ${engine.inDataMode ? 'in data mode' : 'with a command'} after 200 s of virtual time`);
-      return;
+    let answer = await this.askAt();
+    if (answer.got === undefined && answer.allowed.size > 0 && !answer.allowed.has(undefined)) {
+      await this.advance(BOOT_ALLOWANCE_MS);
+      answer = await this.askAt();
     }
+    if (answer.busy) {
+      this.violations.push(`the modem is still busy ${this.modem.engine.inDataMode ? 'in data mode' : 'with a command'} after 200 s of virtual time`);
+    } else if (!answer.allowed.has(answer.got)) {
+      this.violations.push(`AT did not answer OK afterwards: ${answer.got === undefined ? 'no response' : JSON.stringify(answer.got)}`);
+    }
+  }
+
+  private async askAt(): Promise<{ busy: boolean; got?: string; allowed: Set<string | undefined> }> {
+    const engine = this.modem.engine;
+    if (!(await this.toCommandMode())) return { busy: true, allowed: new Set() };
     // The expected answer follows ATV/ATQ as they are when AT runs (a pending reset, such as
     // Tencent's AT+TCRESTORE, may restore them meanwhile: either state is right).
     const expect = (): string | undefined => (engine.settings.quiet ? undefined : engine.settings.verbose === false ? '0\r' : '\r\nOK\r\n');
@@ -407,11 +425,7 @@ export class CaseRunner {
     this.responses = [];
     this.send(Buffer.from('AT\r', 'latin1'));
     await this.settle();
-    const first = this.responses[0]?.toString('latin1');
-    const allowed = new Set([before, expect()]);
-    if (!allowed.has(first)) {
-      this.violations.push(`AT did not answer OK afterwards: ${first === undefined ? 'no response' : JSON.stringify(first)}`);
-    }
+    return { busy: false, got: this.responses[0]?.toString('latin1'), allowed: new Set([before, expect()]) };
   }
 }
 
