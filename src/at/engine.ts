@@ -129,6 +129,11 @@ export class AtEngine extends EventEmitter<EngineEvents> {
    * `ERR CODE:0x01090000`, Basic AT Commands "AT+SYSLOG"); empty = plain `ERROR`.
    */
   unknownCommandLines: Line[] = [];
+  /**
+   * A low-power UART (a module in deep sleep reads nothing until woken): consulted for every chunk
+   * of input; the bytes it returns are read, the rest are lost. Absent = everything is read.
+   */
+  inputFilter?: (chunk: Buffer) => Buffer;
 
   register(defs: readonly CommandDef[]): void {
     for (const def of defs) {
@@ -243,7 +248,9 @@ export class AtEngine extends EventEmitter<EngineEvents> {
     if (this.stopped) return;
     this.emit('input', chunk);
     if (this.switchedOff) return;
-    this.input.push(chunk);
+    const kept = this.inputFilter ? this.inputFilter(chunk) : chunk;
+    if (kept.length === 0) return;
+    this.input.push(kept);
     this.pump();
   };
 

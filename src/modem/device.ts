@@ -19,6 +19,7 @@ export type VendorSessionOptions = Omit<SessionOptions, 'links' | 'clock' | 'log
 import type { CloudEndpoints } from './cloud-endpoints.js';
 import type { FlashStore } from './module-flash.js';
 import type { NetworkState } from './network-state.js';
+import type { PowerSaving } from './power-saving.js';
 import type { RestartOptions } from './power-cycle.js';
 import type { Timing } from './timing.js';
 import type { WifiStation } from './wifi-station.js';
@@ -30,6 +31,8 @@ export interface Device {
   readonly log: Logger;
   readonly engine: AtEngine;
   readonly network: NetworkState;
+  /** RRC connection, PSM and deep sleep (AT+CSCON, AT+CPSMS, AT+QSCLK; power-saving.ts). */
+  readonly powerSaving: PowerSaving;
   readonly timing: Timing;
   readonly links: LinkOpener;
   /** Every timer of this module (URC delays, retransmissions, reconnect waits) runs on it. */

@@ -10,6 +10,7 @@ import type { Profile } from '../profiles/profile.js';
 import type { CommandSet, CommandSetRegistry, Device, LinkOpener, ModemHooks } from './device.js';
 import { NetworkState } from './network-state.js';
 import { PowerCycle, type RestartOptions } from './power-cycle.js';
+import { PowerSaving } from './power-saving.js';
 import { radioSettings, type RadioSettings } from './radio-settings.js';
 import { Timing, type TimingMode } from './timing.js';
 import { WifiStation, wifiSettings, type WifiSettings } from './wifi-station.js';
@@ -55,6 +56,7 @@ export class Modem {
   readonly engine: AtEngine;
   readonly network = new NetworkState();
   readonly device: Device;
+  readonly powerSaving: PowerSaving;
   private readonly sets: { id: string; set: CommandSet }[] = [];
   private readonly log: Logger;
   /** Unexpected errors caught by the last-resort boundary (see Device.fault). */
@@ -85,6 +87,10 @@ export class Modem {
     const clock = opts.clock ?? realClock;
     const netTiming = new NetworkTiming(opts.profile.networkTiming, timing.mode === 'real');
     this.setUpRadio(opts, timing);
+    // Power saving gates every link: requests are uplink data, events wait while in PSM.
+    this.powerSaving = new PowerSaving({ network: this.network, clock, scale: (ms) => timing.scale(ms) });
+    const links = this.powerSaving.wrapLinks(opts.links);
+    engine.inputFilter = (chunk) => this.powerSaving.filterInput(chunk);
     // A Wi-Fi module (settings.wifi): its station joins the virtual access point (wifi-station.ts).
     const wifi =
       opts.profile.settings.wifi === undefined
@@ -95,15 +101,16 @@ export class Modem {
       log: opts.log,
       engine,
       network: this.network,
+      powerSaving: this.powerSaving,
       timing,
-      links: opts.links,
+      links,
       clock,
       netTiming,
       mqttSession: (o) =>
         new MqttSession({
           dataReady: () => this.network.dataReady,
           ...o,
-          links: opts.links,
+          links,
           clock,
           log: opts.log,
           timing: netTiming,
@@ -151,6 +158,7 @@ export class Modem {
       log: this.log,
       scale,
       disposeSets: () => {
+        this.powerSaving.powerOff();
         for (const { set } of this.sets) void set.dispose?.();
       },
       resetSettings: () => this.resetSettings(),
@@ -189,6 +197,7 @@ export class Modem {
   async stop(): Promise<void> {
     this.engine.stop();
     this.power?.dispose();
+    this.powerSaving.dispose();
     this.network.dispose();
     this.device.wifi?.dispose();
     for (const { set } of this.sets) await set.dispose?.();

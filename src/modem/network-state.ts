@@ -81,6 +81,12 @@ export class NetworkState extends EventEmitter<NetworkEvents> {
   rejectCause = 0;
   /** AT+CPSMS=1 asked for power saving; the network grants radio.psm. */
   psmRequested = false;
+  /**
+   * The T3324 / T3412 values AT+CPSMS requested (seconds; undefined = the network's radio.psm).
+   * The emulated network grants what the module asks for, as test networks commonly do.
+   */
+  psmRequestedActiveS: number | undefined;
+  psmRequestedTauS: number | undefined;
   readonly contexts = new Map<number, PdpContext>();
   radio: RadioSettings;
   iccid: string;
@@ -116,6 +122,15 @@ export class NetworkState extends EventEmitter<NetworkEvents> {
     this.defineContext(1, { type: 'IP', apn: this.radio.apn });
     if (this.radio.autoActivate && this.registered) this.contexts.get(1)!.active = true;
     this.assignAddresses();
+  }
+
+  /** The PSM timers granted (seconds): when AT+CPSMS=1 asked and the network has PSM (radio.psm). */
+  get psmTimers(): { activeTimeS: number; periodicTauS: number } | undefined {
+    if (!this.psmRequested || !this.radio.psm) return undefined;
+    return {
+      activeTimeS: this.psmRequestedActiveS ?? this.radio.psm.activeTimeS,
+      periodicTauS: this.psmRequestedTauS ?? this.radio.psm.periodicTauS,
+    };
   }
 
   /** The module's delay for `ms` of profile time (fast timing shrinks it). */
@@ -368,6 +383,8 @@ export class NetworkState extends EventEmitter<NetworkEvents> {
     this.copsFormat = 0;
     this.psDetached = false;
     this.psmRequested = false;
+    this.psmRequestedActiveS = undefined;
+    this.psmRequestedTauS = undefined;
     this.settle(was, 'cfun');
   }
 

@@ -56,6 +56,27 @@ export interface RadioSettings {
   simInsertedUrcs: string[];
   /** NB-IoT power saving: T3324 active time and T3412 periodic TAU the network grants, seconds. */
   psm?: { activeTimeS: number; periodicTauS: number };
+  /**
+   * The power-saving commands and timings the module has (src/modem/power-saving.ts); absent = no
+   * AT+CPSMS/AT+CEDRXS/AT+CSCON and no RRC/PSM model (the module is always reachable).
+   */
+  powerSaving?: PowerSavingSettings;
+}
+
+export interface PowerSavingSettings {
+  /** The network releases the RRC connection after this long without data (+CSCON: 0). */
+  rrcInactivityMs: number;
+  /** After a UART wake-up in PSM, deep sleep again after this long without input (AT+QSCLK=1). */
+  apIdleMs: number;
+  /** Highest AT+CSCON <n> (27.007 §10.1.30); absent = no AT+CSCON. */
+  csconMax?: number;
+  /** 27.007 <access> of +CSCON <n>=3 (4 E-UTRAN FDD). */
+  access: number;
+  /** AT+CEDRXS (27.007 §7.40): the <AcT-type> the module has (4 E-UTRAN, 5 E-UTRAN NB-S1); absent = no AT+CEDRXS. */
+  edrxActType?: number;
+  /** <NW-provided_eDRX_value> and <Paging_time_window> the network grants (+CEDRXP, 4 bits each). */
+  edrxNetwork: string;
+  edrxPtw: string;
 }
 
 const DEFAULTS: RadioSettings = {
@@ -82,6 +103,9 @@ const DEFAULTS: RadioSettings = {
   simInsertedUrcs: ['+CPIN: READY'],
 };
 
+/** Figures a profile's powerSaving block may leave out. */
+const POWER_SAVING_DEFAULTS: PowerSavingSettings = { rrcInactivityMs: 20_000, apIdleMs: 5000, access: 4, edrxNetwork: '0101', edrxPtw: '0011' };
+
 /** The profile's radio block over the defaults, then the config file's overrides over that. */
 export function radioSettings(profileRadio: unknown, overrides: Partial<RadioSettings> = {}): RadioSettings {
   const p = (typeof profileRadio === 'object' && profileRadio !== null ? profileRadio : {}) as Partial<RadioSettings> & {
@@ -90,6 +114,7 @@ export function radioSettings(profileRadio: unknown, overrides: Partial<RadioSet
   const bootUrcs = (p.bootUrcs ?? DEFAULTS.bootUrcs).map((u) => (typeof u === 'string' ? { urc: u, afterMs: 0 } : { urc: u.urc, afterMs: u.afterMs ?? 0 }));
   const merged = { ...DEFAULTS, ...p, bootUrcs, ...stripUndefined(overrides) };
   merged.operator = { ...DEFAULTS.operator, ...p.operator, ...overrides.operator };
+  if (merged.powerSaving) merged.powerSaving = { ...POWER_SAVING_DEFAULTS, ...(merged.powerSaving as Partial<PowerSavingSettings>) };
   return merged;
 }
 

@@ -27,12 +27,13 @@ export function registrationFields(net: NetworkState, name: RegCommand, n: numbe
   const r = net.radio;
   const located = stat === 1 || stat === 5 || stat === 3;
   const denied = stat === 3;
-  const psm = name === '+CEREG' && n >= 4 && net.psmRequested && r.psm && (stat === 1 || stat === 5);
+  const timers = net.psmTimers;
+  const psm = name === '+CEREG' && n >= 4 && timers !== undefined && (stat === 1 || stat === 5);
   if (n >= 2 && located) {
     out.push(`"${r.tac}"`, `"${r.ci}"`, String(r.act));
     if (n !== 4 && n >= 3 && denied) out.push('0', String(net.rejectCause));
     else if (psm) out.push('', '');
-    if (psm && r.psm) out.push(`"${encodeT3324(r.psm.activeTimeS)}"`, `"${encodeT3412(r.psm.periodicTauS)}"`);
+    if (psm && timers) out.push(`"${encodeT3324(timers.activeTimeS)}"`, `"${encodeT3412(timers.periodicTauS)}"`);
   }
   return out.join(',');
 }

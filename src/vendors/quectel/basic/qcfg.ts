@@ -15,7 +15,7 @@ export interface QcfgOption {
   params: number;
 }
 
-export function qcfgCommand(options: Record<string, QcfgOption>): { command: CommandDef; reset: () => void } {
+export function qcfgCommand(options: Record<string, QcfgOption>): { command: CommandDef; reset: () => void; value: (option: string) => string | undefined } {
   const values = new Map<string, string>();
   const reset = () => {
     values.clear();
@@ -41,5 +41,7 @@ export function qcfgCommand(options: Record<string, QcfgOption>): { command: Com
     },
     // Saved in NV on the module (most options take effect after a reboot): nothing resets them.
     reset: () => undefined,
+    /** The current value text of an option (for sets that act on one, e.g. "dsevent"). */
+    value: (option) => values.get(option.toLowerCase()),
   };
 }
