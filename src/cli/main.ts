@@ -13,6 +13,8 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
 import { runCheck } from '../check/check.js';
+import { coverage, coverageMarkdown, coverageText } from '../check/coverage.js';
+import { COMMAND_SETS } from '../vendors/registry.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
@@ -187,8 +189,18 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
 
   const profiles = program
     .command('profiles')
-    .description('List the module profiles and the manuals they follow.')
-    .action(() => {
+    .description('List the module profiles and the manuals they follow; with a profile id and --commands, its AT command coverage.')
+    .argument('[id]', 'a profile id (with --commands)')
+    .option('--commands', 'for every AT command the manual defines, the forms vmodem implements; then the commands it adds and where they come from')
+    .option('--markdown', 'with --commands: as a Markdown table (docs/commands/<id>.md)')
+    .action(async (id: string | undefined, o: { commands?: boolean; markdown?: boolean }) => {
+      if (o.commands || id !== undefined) {
+        if (id === undefined) throw new InvalidArgumentError('--commands needs a profile id (vmodem profiles <id> --commands)');
+        if (!listProfileIds().includes(id)) throw new InvalidArgumentError(`unknown profile "${id}" (vmodem profiles lists them)`);
+        const c = await coverage(loadProfile(id), COMMAND_SETS);
+        io.stdout.write(o.markdown ? coverageMarkdown(c) : coverageText(c));
+        return;
+      }
       for (const id of listProfileIds()) {
         const p = loadProfile(id);
         io.stdout.write(`${id.padEnd(16)} ${p.module}\n${''.padEnd(16)} manual: ${p.manual.title} (${p.manual.file})\n`);
