@@ -225,7 +225,7 @@ export class DemoFirmware {
 
   private async handleCommand(io: DemoIo, payload: string): Promise<void> {
     this.counters.commands++;
-    let cmd: Record<string, unknown> = {};
+    let cmd: Record<string, unknown>;
     try {
       const v: unknown = JSON.parse(payload);
       if (v && typeof v === 'object' && !Array.isArray(v)) cmd = v as Record<string, unknown>;
@@ -339,18 +339,17 @@ export class DemoFirmware {
   }
 
   private io(): DemoIo {
-    const self = this;
     return {
       clientId: this.clientId,
       topics: this.topics,
       at: async (cmd, opts = {}) => {
-        if (self.paused || self.stopped) throw new DemoError('paused');
-        const serial = self.serial;
+        if (this.paused || this.stopped) throw new DemoError('paused');
+        const serial = this.serial;
         if (!serial || serial.isClosed) throw new DemoError('the serial port closed');
         // Async results of earlier commands that nobody waited for are stale now.
-        self.urcs = [];
-        const r = await self.guarded<AtResult>(cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, (done) => {
-          self.command = {
+        this.urcs = [];
+        const r = await this.guarded<AtResult>(cmd, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, (done) => {
+          this.command = {
             cmd,
             lines: [],
             echoSeen: false,
@@ -363,21 +362,21 @@ export class DemoFirmware {
         return r;
       },
       urc: (re, timeoutMs = DEFAULT_TIMEOUT_MS) => {
-        const i = self.urcs.findIndex((l) => re.test(l));
+        const i = this.urcs.findIndex((l) => re.test(l));
         if (i >= 0) {
-          const line = self.urcs.splice(i, 1)[0]!;
+          const line = this.urcs.splice(i, 1)[0]!;
           return Promise.resolve(re.exec(line)!);
         }
-        return self.guarded<RegExpExecArray>(String(re), timeoutMs, (resolve) => {
-          self.urcWaiters.add({ re, resolve });
+        return this.guarded<RegExpExecArray>(String(re), timeoutMs, (resolve) => {
+          this.urcWaiters.add({ re, resolve });
         });
       },
       sleep: async (ms) => {
-        await self.sleepRaw(ms);
-        if (self.paused || self.stopped) throw new DemoError('paused');
-        if (self.lost) throw new DemoError('connection lost');
+        await this.sleepRaw(ms);
+        if (this.paused || this.stopped) throw new DemoError('paused');
+        if (this.lost) throw new DemoError('connection lost');
       },
-      status: (state, detail) => self.setStatus(state, detail),
+      status: (state, detail) => this.setStatus(state, detail),
     };
   }
 }
