@@ -11,6 +11,7 @@ import { startVirtualCloud, type RunningCloud } from './cloud/virtual-cloud.js';
 import type { CloudEndpoints } from './modem/cloud-endpoints.js';
 import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
+import type { RadioSettings } from './modem/radio-settings.js';
 import { COMMAND_SETS } from './vendors/registry.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
@@ -53,6 +54,11 @@ export interface VmodemOptions {
   count?: number;
   /** Modems to start, each with its own profile, link, name or IMEI (a config file's list). */
   modems?: ModemSpec[];
+  /**
+   * Radio and SIM defaults for every modem over each profile's settings.radio (config file
+   * `radio:`; operator, APN, IP, ICCID/IMSI, cell ids, timings — src/modem/radio-settings.ts).
+   */
+  radio?: Partial<RadioSettings>;
   /** Pace serial output at this baud rate (10 bits per byte); 0 or absent = as fast as possible. */
   baud?: number;
   /** Record every byte, URC and MQTT packet as JSON lines (one file; modems are told apart). */
@@ -82,12 +88,23 @@ export interface VmodemOptions {
   scenario?: string | Scenario;
 }
 
+/** The modem's radio overrides: its own `radio:` over the shared one (operator and PSM merged per field). */
+function radioFor(shared: Partial<RadioSettings> | undefined, own: Partial<RadioSettings> | undefined): { radio?: Partial<RadioSettings> } {
+  if (!shared && !own) return {};
+  const radio: Partial<RadioSettings> = { ...shared, ...own };
+  if (shared?.operator || own?.operator) radio.operator = { ...shared?.operator, ...own?.operator } as RadioSettings['operator'];
+  if (shared?.psm || own?.psm) radio.psm = { ...shared?.psm, ...own?.psm } as RadioSettings['psm'];
+  return { radio };
+}
+
 export interface ModemSpec {
   /** Name used by the control API (default `modem<index>`). */
   name?: string;
   profile?: string;
   link?: string | null;
   imei?: string;
+  /** Radio and SIM defaults of this modem, over VmodemOptions.radio (config file `modems[i].radio`). */
+  radio?: Partial<RadioSettings>;
 }
 
 /** One running modem: its PTY, its serial pacing, the modem itself and its controller. */
@@ -392,6 +409,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         commandSets: COMMAND_SETS,
         timing,
         imei,
+        ...radioFor(opts.radio, spec.radio),
         stateDir: opts.stateDir,
         cloud: cloudEndpoints,
       });

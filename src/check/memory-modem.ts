@@ -8,6 +8,7 @@ import { brokerLinkOpener } from '../modem/link-opener.js';
 import { Modem } from '../modem/modem.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
 import type { TimingMode } from '../modem/timing.js';
+import type { RadioSettings } from '../modem/radio-settings.js';
 import { MemoryPort } from '../port/memory-port.js';
 import { loadProfile } from '../profiles/load-profile.js';
 import { silentLogger } from '../util/logger.js';
@@ -49,6 +50,8 @@ export interface MemoryModemOptions {
   /** Wrap the link opener (a recorder's `wrapLinks`, a fault proxy…). */
   wrapLinks?: (links: LinkOpener) => LinkOpener;
   log?: Logger;
+  /** Radio and SIM defaults over the profile's settings.radio (as the config file's `radio:`). */
+  radio?: Partial<RadioSettings>;
 }
 
 const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n$|\r\n> $/;
@@ -69,6 +72,7 @@ export function createMemoryModem(profileId = 'quectel-ec200', opts: MemoryModem
     commandSets: COMMAND_SETS,
     timing: opts.timing ?? 'fast',
     bootUrcs: opts.bootUrcs ?? false,
+    ...(opts.radio ? { radio: opts.radio } : {}),
   });
   modem.engine.settings.echo = opts.echo ?? false;
   const output = () => port.host.received.toString('latin1');

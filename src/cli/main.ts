@@ -382,6 +382,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.cloudHttpsPort !== undefined ? { cloudHttpsPort: o.cloudHttpsPort } : {}),
       ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
+      ...(cfg?.radio ? { radio: cfg.radio } : {}),
       ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken, ...(o.ui ? { ui: true } : {}) } } : {}),
       log,
     });

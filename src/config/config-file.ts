@@ -5,6 +5,10 @@
  * joins its keys with a dash (`control: { port: 0 }` is `control-port: 0`). Relative paths are
  * relative to the config file. Flags given on the command line win over the file. Values are
  * checked with zod schemas per kind of setting; errors name the file, the line and the key.
+ *
+ * `radio:` (top level, for every modem, and in each entry of `modems:`, over it) sets the radio
+ * and SIM defaults of the profile (settings.radio, src/modem/radio-settings.ts): operator, APN,
+ * IP, ICCID/IMSI, cell ids, registration and activation times, time zone, PSM timers.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +19,7 @@ import { z } from 'zod';
 import { firstProblem, mustBe, typeName } from '../util/schema.js';
 import { yamlToJs } from '../util/yaml-limits.js';
 import { parseBrokerUrl, VmodemConfigError, type ModemSpec, type VmodemOptions } from '../vmodem.js';
+import type { RadioSettings } from '../modem/radio-settings.js';
 
 type Kind = 'string' | 'path' | 'port' | 'timing' | 'count' | 'baud' | 'profile' | 'broker' | 'log-level' | 'link';
 
@@ -37,7 +42,9 @@ const KNOWN: Record<string, Kind> = {
   'cloud-https-port': 'port',
   'control-token': 'string',
 };
-const MODEM_KEYS = ['name', 'profile', 'link', 'imei'];
+const MODEM_KEYS = ['name', 'profile', 'link', 'imei', 'radio'];
+/** The keys of a `radio:` block (kebab-case; camelCase accepted), as the README documents them. */
+const RADIO_KEYS = ['operator', 'apn', 'ip', 'iccid', 'imsi', 'tac', 'ci', 'registration-ms', 'activate-ms', 'boot-ms', 'time-zone-quarters', 'psm'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface VmodemConfig {
@@ -50,6 +57,8 @@ export interface VmodemConfig {
   settings: Record<string, unknown>;
   /** The `modems:` list, when given. */
   modems?: ModemSpec[];
+  /** The top-level `radio:` block: radio and SIM defaults for every modem. */
+  radio?: Partial<RadioSettings>;
 }
 
 export interface ParseConfigOptions {
@@ -89,7 +98,7 @@ class Src {
 function flatten(root: Record<string, unknown>): { key: string; value: unknown; path: string[] }[] {
   const out: { key: string; value: unknown; path: string[] }[] = [];
   for (const [k, v] of Object.entries(root)) {
-    if (k === 'modems') continue;
+    if (k === 'modems' || k === 'radio') continue;
     if (isRecord(v)) for (const [k2, v2] of Object.entries(v)) out.push({ key: `${kebab(k)}-${kebab(k2)}`, value: v2, path: [k, k2] });
     else out.push({ key: kebab(k), value: v, path: [k] });
   }
@@ -145,6 +154,78 @@ function checkValue(src: Src, p: (string | number)[], key: string, kind: Kind, v
   return r.data;
 }
 
+const whole = (min: number, max: number) => z.int({ error: mustBe(`a whole number ${min}–${max}`) }).min(min, { error: mustBe(`a whole number ${min}–${max}`) }).max(max, { error: mustBe(`a whole number ${min}–${max}`) });
+const digits = (n: string, what: string) =>
+  z.preprocess((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v), z.string({ error: mustBe(what) }).regex(new RegExp(`^\\d{${n}}$`), { error: mustBe(what) }));
+const hex = (max: number, what: string) =>
+  z
+    .string({ error: mustBe(what) })
+    .regex(new RegExp(`^[0-9A-Fa-f]{1,${max}}$`), { error: mustBe(what) })
+    .transform((v) => v.toUpperCase());
+const text = (what: string) => z.union([z.string(), z.number()], { error: mustBe(what) }).transform(String);
+
+/** A `radio:` block, keys already camelCase (see {@link radioFromYaml}). */
+const RADIO_SCHEMA = z.strictObject(
+  {
+    operator: z
+      .strictObject(
+        {
+          plmn: digits('5,6', 'an MCC+MNC of 5 or 6 digits (e.g. "46000")').optional(),
+          long: text('text').optional(),
+          short: text('text').optional(),
+        },
+        { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected plmn, long, short)` : `must be a mapping { plmn?, long?, short? }, not ${typeName(iss.input)}`) },
+      )
+      .optional(),
+    apn: text('text').optional(),
+    ip: z.ipv4({ error: mustBe('an IPv4 address (e.g. 10.68.12.34)') }).optional(),
+    iccid: digits('19,20', 'an ICCID of 19 or 20 digits (quote it)').optional(),
+    imsi: digits('15', 'an IMSI of 15 digits (quote it)').optional(),
+    tac: hex(4, 'a tracking area code of 1–4 hex digits').optional(),
+    ci: hex(8, 'a cell id of 1–8 hex digits').optional(),
+    registrationMs: whole(0, 600_000).optional(),
+    activateMs: whole(0, 600_000).optional(),
+    bootMs: whole(0, 600_000).optional(),
+    timeZoneQuarters: whole(-48, 56).optional(),
+    psm: z
+      .strictObject(
+        { activeTimeS: whole(0, 11_160).optional(), periodicTauS: whole(0, 35_712_000).optional() },
+        { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${kebab(iss.keys[0]!)}" (expected active-time-s, periodic-tau-s)` : `must be a mapping { active-time-s?, periodic-tau-s? }, not ${typeName(iss.input)}`) },
+      )
+      .optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown key "${kebab(iss.keys[0]!)}" (expected ${RADIO_KEYS.join(', ')})` : `must be a mapping of radio settings (${RADIO_KEYS.join(', ')}), not ${typeName(iss.input)}`,
+  },
+);
+
+/** camelCase keys, one or two levels deep (radio: { registration-ms, psm: { active-time-s } }). */
+function camelKeys(v: unknown, depth = 2): unknown {
+  if (!isRecord(v) || depth === 0) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [camel(k), camelKeys(x, depth - 1)]));
+}
+
+/** Check a `radio:` block found at `p` (`['radio']` or `['modems', i, 'radio']`). */
+function parseRadio(src: Src, p: (string | number)[], raw: unknown): Partial<RadioSettings> {
+  const r = RADIO_SCHEMA.safeParse(camelKeys(raw));
+  const where = p.map((x) => (typeof x === 'number' ? `[${x}]` : x)).join('.').replace(/\.\[/g, '[');
+  if (!r.success) {
+    const { path: at, message } = firstProblem(r.error);
+    const field = at.map((x) => kebab(String(x))).join('.');
+    const key = field ? `${where}.${field}` : where;
+    // Point the line at the key as written (kebab or camel) when it is there.
+    const written = isRecord(raw) && at.length > 0 && !(String(at[0]) in raw) ? [kebab(String(at[0])), ...at.slice(1)] : at;
+    throw src.error([...p, ...written.map((x) => (typeof x === 'number' ? x : String(x)))], phrase(key, message.startsWith('unknown key') ? `${key}: ${message}` : message));
+  }
+  const out: Partial<RadioSettings> = {};
+  const d = r.data;
+  for (const [k, v] of Object.entries(d)) if (v !== undefined && k !== 'operator' && k !== 'psm') (out as Record<string, unknown>)[k] = v;
+  if (d.operator) out.operator = d.operator as RadioSettings['operator'];
+  if (d.psm) out.psm = d.psm as RadioSettings['psm'];
+  return out;
+}
+
 /** One entry of `modems:`; the whole-list rules (unique names and links) are checked after. */
 function modemSchema(baseDir: string) {
   return z.strictObject(
@@ -159,13 +240,15 @@ function modemSchema(baseDir: string) {
       imei: z
         .preprocess((v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v), z.string().regex(/^\d{15}$/))
         .optional(),
+      // Checked on its own by parseRadio (its messages name the key inside the block).
+      radio: z.unknown().optional(),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected ${MODEM_KEYS.join(', ')})` : `must be a mapping { name?, profile?, link?, imei? }, not ${typeName(iss.input)}`) },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected ${MODEM_KEYS.join(', ')})` : `must be a mapping { name?, profile?, link?, imei?, radio? }, not ${typeName(iss.input)}`) },
   );
 }
 
 function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
-  if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei? }');
+  if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei?, radio? }');
   const schema = modemSchema(baseDir);
   const names = new Map<string, number>();
   const links = new Map<string, number>();
@@ -206,6 +289,7 @@ function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
       spec.link = l;
     }
     if (m.imei !== undefined) spec.imei = m.imei;
+    if (m.radio !== undefined) spec.radio = parseRadio(src, [...p, 'radio'], m.radio);
     return spec;
   });
 }
@@ -228,7 +312,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
     if (kind) settings[camel(key)] = checkValue(src, p, key, kind, value, baseDir);
     else if (extra.has(key)) settings[camel(key)] = value;
     else {
-      const known = [...Object.keys(KNOWN), ...extra, 'modems'];
+      const known = [...Object.keys(KNOWN), ...extra, 'modems', 'radio'];
       throw src.error(p, `unknown setting "${key}" (settings: ${known.join(', ')})`);
     }
   }
@@ -236,6 +320,14 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
   if (root.modems !== undefined) {
     cfg.modems = parseModems(src, root.modems, baseDir);
     if (settings.count !== undefined) throw src.error(['count'], 'give either count or a modems list, not both');
+  }
+  if (root.radio !== undefined) {
+    cfg.radio = parseRadio(src, ['radio'], root.radio);
+    // A SIM identity belongs to one SIM: several modems would share it.
+    const many = (cfg.modems?.length ?? 1) > 1 || (typeof settings.count === 'number' && settings.count > 1);
+    for (const k of ['iccid', 'imsi'] as const) {
+      if (many && cfg.radio[k] !== undefined) throw src.error(['radio', k], `radio.${k} at the top level would give every modem the same SIM; set it per modem (modems[i].radio.${k})`);
+    }
   }
   if (settings.broker !== undefined && settings.mqttPort !== undefined) throw src.error(['broker'], 'give either broker (an external broker) or mqtt-port (the embedded one), not both');
   if (settings.controlToken !== undefined && settings.controlPort === undefined) throw src.error(['control'], 'control-token needs control-port (the control API is off without it)');
@@ -269,6 +361,7 @@ export function configToVmodemOptions(cfg: VmodemConfig): VmodemOptions {
   if (s.scenario !== undefined) o.scenario = s.scenario as string;
   if (s.controlPort !== undefined) o.control = { port: s.controlPort as number, ...(s.controlToken !== undefined ? { token: s.controlToken as string } : {}) };
   if (cfg.modems) o.modems = cfg.modems;
+  if (cfg.radio) o.radio = cfg.radio;
   return o;
 }
 

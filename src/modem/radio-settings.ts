@@ -114,6 +114,9 @@ export function radioSettings(profileRadio: unknown, overrides: Partial<RadioSet
   const bootUrcs = (p.bootUrcs ?? DEFAULTS.bootUrcs).map((u) => (typeof u === 'string' ? { urc: u, afterMs: 0 } : { urc: u.urc, afterMs: u.afterMs ?? 0 }));
   const merged = { ...DEFAULTS, ...p, bootUrcs, ...stripUndefined(overrides) };
   merged.operator = { ...DEFAULTS.operator, ...p.operator, ...overrides.operator };
+  // A partial PSM override (config file radio.psm) keeps the profile's other timer; it cannot give
+  // PSM (and AT+CPSMS) to a module whose profile has none.
+  merged.psm = p.psm ? { ...p.psm, ...overrides.psm } : undefined;
   if (merged.powerSaving) merged.powerSaving = { ...POWER_SAVING_DEFAULTS, ...(merged.powerSaving as Partial<PowerSavingSettings>) };
   return merged;
 }
