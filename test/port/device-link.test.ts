@@ -1,21 +1,20 @@
 /**
  * A link that belongs to a running vmodem is not taken over: a second start with the same link is
  * refused with one line, while a link whose owner is gone (SIGKILL, a reused pid, a reused
- * /dev/pts/N) is replaced as before. In process with real PTYs, plus one spawned CLI check.
+ * /dev/pts/N) is replaced as before. In process with real PTYs and the CLI in-process; the spawned
+ * CLI check is in test/system/cli/device-link.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { checkLinkPath, linkOwnerFile } from '../../src/port/device-link.js';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
-import { ensureDist } from '../api/ensure-dist.js';
-import { runCli, useCliCleanup } from '../cli/helpers.js';
+import { runMain, useMainCleanup } from '../cli/in-process.js';
 
-useCliCleanup();
-beforeAll(() => ensureDist(['cli/main.ts', 'vmodem.ts', 'port/device-link.ts']), 120_000);
+useMainCleanup();
 
 const ports: PtyPort[] = [];
 const links: string[] = [];
@@ -86,10 +85,10 @@ describe('link ownership', () => {
     expect(fs.readlinkSync(link)).toBe(port.devicePath);
   });
 
-  it('vmodem start with the link of a running modem exits 2 with one line', async () => {
+  it('vmodem start (the CLI in-process) with the link of a running modem exits 2 with one line', async () => {
     const link = uniqueLink();
     const first = await open(link);
-    const r = await runCli(['start', '--link', link, '--mqtt-port', '0']);
+    const r = await runMain(['start', '--link', link, '--mqtt-port', '0']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`vmodem: link ${link} belongs to a running vmodem (pid ${process.pid}, ${first.devicePath}); stop it first or choose another --link\n`);
