@@ -41,18 +41,18 @@ export function mqttconnCommand(q: OneMoContext): CommandDef {
           { name: 'passwd', type: 'string', maxLength: d.maxPasswordLength, optional: true },
         ],
         ([id, host, port, clientId, user, passwd]) => {
-          const client = q.client(id as number);
+          const client = q.client(id);
           if (client.state === 'connected') return fail(MQTT_ERR.alreadyConnected, `client ${client.id} is already connected`);
           if (client.state === 'disconnecting') return fail(MQTT_ERR.state, `client ${client.id} is still disconnecting`);
           if (client.active) return fail(MQTT_ERR.connecting, `client ${client.id} is ${client.state}`);
           if (!q.device.network.dataReady) return fail(MQTT_ERR.network, 'no data network');
           client.connect({
-            host: host as string,
-            port: (port as number | undefined) ?? d.defaultPort,
-            clientId: textFromAt((clientId as string | undefined) ?? ''),
-            username: user ? textFromAt(user as string) : undefined,
+            host,
+            port: port ?? d.defaultPort,
+            clientId: textFromAt(clientId ?? ''),
+            username: user ? textFromAt(user) : undefined,
             // Passwords are bytes (MQTT 3.1.1 §3.1.3.5): passed as typed.
-            password: passwd ? Buffer.from(passwd as string, 'latin1') : undefined,
+            password: passwd ? Buffer.from(passwd, 'latin1') : undefined,
           });
           return ok();
         },

@@ -15,7 +15,7 @@ export function mqttdiscCommand(q: OneMoContext): CommandDef {
     name: '+MQTTDISC',
     set: (ctx) =>
       mqttArgs(ctx, [connectIdParam(q)], ([id]) => {
-        const client = q.client(id as number);
+        const client = q.client(id);
         if (client.state === 'idle') return fail(MQTT_ERR.notConnected, `client ${client.id} is not connected`);
         if (client.state === 'disconnecting') return fail(MQTT_ERR.state, `client ${client.id} is already disconnecting`);
         client.disconnect();

@@ -25,6 +25,7 @@
  * - A connection lost while the host types the message answers 602.
  */
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import type { OneMoClient } from './client.js';
 import { connectIdParam, mqttArgs, textFromAt, topicParam } from './args.js';
 import { needConnected, requestRefused } from './connected.js';
@@ -72,15 +73,15 @@ export function mqttpubCommand(q: OneMoContext): CommandDef {
           { name: 'message', type: 'string', allowBare: true, optional: true },
         ],
         ([id, topicRaw, qosV, retainV, dupV, lenV, message]): Outcome => {
-          const client = q.client(id as number);
-          const topic = textFromAt(topicRaw as string);
-          const qos = qosV as 0 | 1 | 2;
+          const client = q.client(id);
+          const topic = textFromAt(topicRaw);
+          const qos = oneOf(qosV, [0, 1, 2]);
           const retain = retainV === 1;
           const dup = dupV === 1;
-          const msgLen = lenV as number;
+          const msgLen = lenV;
           const format = client.config.encoding.input;
           if (message !== undefined) {
-            const typed = Buffer.from(message as string, 'latin1');
+            const typed = Buffer.from(message, 'latin1');
             if (msgLen !== 0) {
               const got = format === 1 ? typed.length / 2 : typed.length;
               if (got !== msgLen) return badParam(`<msg_len>=${msgLen} but the message has ${got}`);

@@ -18,10 +18,10 @@ export function mqttreadCommand(q: OneMoContext): CommandDef {
     name: '+MQTTREAD',
     set: (ctx) =>
       mqttArgs(ctx, [connectIdParam(q), { name: 'count', type: 'int', min: 1, max: 65535, optional: true }], ([id, count]) => {
-        const client = q.client(id as number);
+        const client = q.client(id);
         if (count === undefined) return ok(`+MQTTREAD: ${client.id},${client.cache.length},${client.cacheBytes}`);
-        if ((count as number) > client.cache.length) return badParam(`<count>=${count as number} but ${client.cache.length} cached`);
-        return ok(...client.readCached(count as number));
+        if (count > client.cache.length) return badParam(`<count>=${count} but ${client.cache.length} cached`);
+        return ok(...client.readCached(count));
       }),
   };
 }

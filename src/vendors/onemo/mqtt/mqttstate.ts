@@ -10,6 +10,6 @@ import type { OneMoContext } from './context.js';
 export function mqttstateCommand(q: OneMoContext): CommandDef {
   return {
     name: '+MQTTSTATE',
-    set: (ctx) => mqttArgs(ctx, [connectIdParam(q)], ([id]) => ok(`+MQTTSTATE: ${q.client(id as number).stateCode}`)),
+    set: (ctx) => mqttArgs(ctx, [connectIdParam(q)], ([id]) => ok(`+MQTTSTATE: ${q.client(id).stateCode}`)),
   };
 }

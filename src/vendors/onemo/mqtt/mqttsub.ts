@@ -13,6 +13,7 @@
 import { decodeOne } from '../../../at/decode-args.js';
 import { ok, type CommandDef, type RawArg } from '../../../at/types.js';
 import { connectIdParam, mqttArgs, textFromAt, textToAt, topicParam } from './args.js';
+import { oneOf } from '../../common/decode.js';
 import { needConnected, requestRefused } from './connected.js';
 import type { OneMoContext } from './context.js';
 import { badParam } from './errors.js';
@@ -23,10 +24,10 @@ function decodePairs(q: OneMoContext, args: readonly RawArg[]): { topic: string;
   const out: { topic: string; qos: 0 | 1 | 2 }[] = [];
   for (let i = 0; i < args.length; i += 2) {
     const topic = decodeOne(topicParam(q), args[i]!);
-    if (typeof topic === 'object') return topic.problem;
+    if (typeof topic !== 'string') return typeof topic === 'object' ? topic.problem : 'bad topic';
     const qos = decodeOne({ name: 'qos', type: 'int', min: 0, max: 2 }, args[i + 1]!);
-    if (typeof qos === 'object') return qos.problem;
-    out.push({ topic: textFromAt(topic as string), qos: qos as 0 | 1 | 2 });
+    if (typeof qos !== 'number') return typeof qos === 'object' ? qos.problem : 'bad qos';
+    out.push({ topic: textFromAt(topic), qos: oneOf(qos, [0, 1, 2]) });
   }
   return out;
 }
@@ -37,7 +38,7 @@ export function mqttsubCommand(q: OneMoContext): CommandDef {
     set: (ctx) => {
       const [idArg, ...rest] = ctx.args;
       return mqttArgs({ ...ctx, args: idArg ? [idArg] : [] }, [connectIdParam(q)], ([id]) => {
-        const client = q.client(id as number);
+        const client = q.client(id);
         if (rest.length === 0) {
           const refused = needConnected(client);
           if (refused) return refused;

@@ -23,10 +23,10 @@ export function mqttunsubCommand(q: OneMoContext): CommandDef {
         const topics: string[] = [];
         for (const a of rest) {
           const t = decodeOne(topicParam(q), a);
-          if (typeof t === 'object') return badParam(t.problem);
-          topics.push(textFromAt(t as string));
+          if (typeof t !== 'string') return badParam(typeof t === 'object' ? t.problem : 'bad topic');
+          topics.push(textFromAt(t));
         }
-        const client = q.client(id as number);
+        const client = q.client(id);
         const refused = needConnected(client);
         if (refused) return refused;
         const mid = client.unsubscribe(topics);
