@@ -53,6 +53,13 @@ export type ControllerOperations = Pick<ModemController, (typeof CONTROLLER_OPER
 
 export interface StartModemOptions extends Omit<VmodemOptions, 'count' | 'modems' | 'link'> {
   /**
+   * Stop the modem when the test that started it ends (default true): under vitest the handle
+   * registers `stop()` with `onTestFinished`, so a test that times out or throws before its own
+   * `stop()` leaves no PTY, link or broker behind. Outside a test (a `beforeAll`, another runner)
+   * call `stop()` yourself; links still left at process exit are removed then.
+   */
+  autoStop?: boolean;
+  /**
    * Where the serial device appears (a symlink to /dev/pts/N). Default: a unique path in the
    * temp directory (`modem.link`), so parallel tests never collide; null = no link (use
    * `modem.device`).
@@ -83,6 +90,13 @@ export interface ExpectOptions {
 }
 
 export interface ExpectPublishOptions extends ExpectOptions {
+  /**
+   * Resolve only once the device got the broker's acknowledgement of that publish (PUBACK for
+   * QoS 1, PUBCOMP for QoS 2), so a fault or a stop right after the expectation cannot fail the
+   * device's publish (default true). Pass false when acknowledgements are withheld on purpose
+   * (`ackFault('puback', …)`).
+   */
+  acked?: boolean;
   /**
    * Which publishes count. Default `'start'`: every one since the modem started (the first match
    * is returned, as `waitForPublish` does). `'call'`: only those after this call; a number: those
@@ -124,15 +138,18 @@ export interface CloudPublish {
   retain?: boolean;
 }
 
-/** A running modem as a test drives it. */
-export interface VirtualModem extends ControllerOperations {
+/**
+ * A running modem as a test drives it. `Link` is the type of `link`: a string for a modem started
+ * with a link (the default), undefined for `startModem({ link: null })`.
+ */
+export interface VirtualModem<Link extends string | undefined = string> extends ControllerOperations {
   readonly name: string;
   readonly index: number;
   /** Profile id, e.g. `quectel-ec200`. */
   readonly profile: string;
   readonly imei: string;
   /** The stable path the firmware opens (undefined when started with `link: null`). */
-  readonly link: string | undefined;
+  readonly link: Link;
   /** The PTY itself, /dev/pts/N. */
   readonly device: string;
   /** mqtt://127.0.0.1:<port> of the broker (embedded unless `broker` was given). */
@@ -150,8 +167,9 @@ export interface VirtualModem extends ControllerOperations {
   /**
    * Wait until the device has published a matching message and return it. By default messages it
    * published before the call count too (the first match is returned), like `waitForPublish`;
-   * see `ExpectPublishOptions.since`. Rejects with a ControlError (code `timeout`) after
-   * `timeoutMs`.
+   * see `ExpectPublishOptions.since`. For QoS 1 and 2 it resolves once the device has the
+   * broker's acknowledgement (`ExpectPublishOptions.acked`). Rejects with a ControlError (code
+   * `timeout`) after `timeoutMs`, listing what the device did publish.
    */
   expectPublish(match: ExpectPublishMatch, opts?: ExpectPublishOptions): Promise<DevicePublish>;
   /**
@@ -195,34 +213,109 @@ function urcLinesOf(bytes: Buffer): string[] {
     .filter((l) => l !== '');
 }
 
-/** Wait for a matching publish at position `from` or later of the controller's `published()`. */
+/** How a publish is shown in a timeout message: topic, payload (text or hex), qos. */
+function describePublish(p: DevicePublish): string {
+  const text = p.payload.toString('utf8');
+  const payload = /^[\x20-\x7e]*$/.test(text) ? JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text) : `hex:${p.payload.subarray(0, 32).toString('hex')}${p.payload.length > 32 ? '…' : ''}`;
+  return `${p.topic} ${payload} (qos ${p.qos})`;
+}
+
+/**
+ * Which of the device's QoS 1/2 publishes still wait for the broker's acknowledgement, by packet
+ * id, as the MQTT packets pass between the modem and the broker (the controller's event stream).
+ * A link whose packets are not seen (TLS) has no entry: nothing is waited for there.
+ */
+class AckTracker {
+  private readonly pending = new Map<number, number>();
+  private readonly listeners = new Set<() => void>();
+  readonly off: () => void;
+
+  constructor(controller: ModemController) {
+    this.off = controller.watch((e) => {
+      if (e.type !== 'mqtt' || e.messageId === undefined) return;
+      const id = e.messageId;
+      if (e.dir === 'up' && e.cmd === 'publish' && (e.qos ?? 0) > 0) this.pending.set(id, (this.pending.get(id) ?? 0) + 1);
+      else if (e.dir === 'down' && (e.cmd === 'puback' || e.cmd === 'pubcomp')) {
+        const n = (this.pending.get(id) ?? 0) - 1;
+        if (n > 0) this.pending.set(id, n);
+        else this.pending.delete(id);
+        for (const l of [...this.listeners]) l();
+      }
+    });
+  }
+
+  /** Resolves once no publish with this id waits for its acknowledgement (at once if none does). */
+  acked(id: number): { done: Promise<void>; cancel(): void } {
+    let cancel = () => {};
+    const done = new Promise<void>((resolve) => {
+      if (!this.pending.has(id)) return resolve();
+      const check = () => {
+        if (this.pending.has(id)) return;
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+      cancel = () => this.listeners.delete(check);
+    });
+    return { done, cancel };
+  }
+}
+
+/**
+ * Wait for a matching publish at position `from` or later of the controller's `published()`,
+ * then (with `acked`) for its acknowledgement to reach the device — all within `timeoutMs`.
+ */
 function publishSince(
   controller: ModemController,
   vm: RunningVmodem,
   match: { topic: string; payload?: Buffer; qos?: number },
   from: number,
   timeoutMs: number,
+  acks: AckTracker | undefined,
 ): Promise<DevicePublish> {
   const ok = (p: DevicePublish) =>
     topicMatches(match.topic, p.topic) && (match.payload === undefined || p.payload.equals(match.payload)) && (match.qos === undefined || p.qos === match.qos);
   const find = () => controller.published().slice(from).find(ok);
-  const found = find();
-  if (found) return Promise.resolve(found);
   const broker = vm.broker;
   if (!broker) return Promise.reject(new ControlError('external-broker', 'waiting for publishes needs the embedded broker (vmodem was started with --broker)', 409));
+  const what = JSON.stringify({ ...match, payload: match.payload?.toString() });
   return new Promise((resolve, reject) => {
-    // The controller's own listener was added first, so published() already holds this one.
-    const off = broker.onPublish(() => {
-      const hit = find();
-      if (!hit) return;
+    let hit: DevicePublish | undefined;
+    let cancelAck = () => {};
+    let off = () => {};
+    const finish = (p: DevicePublish) => {
       off();
-      clearTimeout(timer);
-      resolve(hit);
-    });
+      if (!acks || p.qos === 0 || !p.messageId) {
+        clearTimeout(timer);
+        resolve(p);
+        return;
+      }
+      const a = acks.acked(p.messageId);
+      cancelAck = a.cancel;
+      void a.done.then(() => {
+        clearTimeout(timer);
+        resolve(p);
+      });
+    };
     const timer = setTimeout(() => {
       off();
-      reject(new ControlError('timeout', `no publish matching ${JSON.stringify({ ...match, payload: match.payload?.toString() })} from position ${from} within ${timeoutMs} ms`, 408));
+      cancelAck();
+      if (hit) {
+        reject(new ControlError('timeout', `the device published ${describePublish(hit)} but the broker's ${hit.qos === 2 ? 'PUBCOMP' : 'PUBACK'} did not reach it within ${timeoutMs} ms (with acknowledgements withheld on purpose, pass { acked: false })`, 408));
+        return;
+      }
+      const seen = controller.published().slice(from);
+      const list = seen.length ? seen.slice(-10).map(describePublish).join(', ') + (seen.length > 10 ? ` (the last 10 of ${seen.length})` : '') : '(none)';
+      reject(new ControlError('timeout', `no publish matching ${what} from position ${from} within ${timeoutMs} ms; published: ${list}`, 408));
     }, timeoutMs);
+    hit = find();
+    if (hit) return finish(hit);
+    // The controller's own listener was added first, so published() already holds this one.
+    off = broker.onPublish(() => {
+      if (hit) return;
+      hit = find();
+      if (hit) finish(hit);
+    });
   });
 }
 
@@ -230,7 +323,7 @@ function publishSince(
  * Wrap one modem of a started vmodem as a test handle. `stopAll` is what `stop()` does (the
  * whole vmodem, for startModem).
  */
-export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keepTranscript?: boolean; stop?: () => Promise<void> } = {}): VirtualModem {
+export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keepTranscript?: boolean; stop?: () => Promise<void> } = {}): VirtualModem<string | undefined> {
   const controller = inst.controller;
   const engine = inst.modem.engine;
   const started = performance.now();
@@ -308,9 +401,13 @@ export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keep
     offBroker = () => aedes.removeListener('publish', onPublish);
   }
 
+  // The device's publishes awaiting their PUBACK/PUBCOMP (expectPublish resolves after them).
+  const acks = vm.broker ? new AckTracker(controller) : undefined;
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      acks?.off();
       engine.off('input', onInput);
       engine.off('output', onOutput);
       offBroker();
@@ -371,7 +468,7 @@ export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keep
     CONTROLLER_OPERATIONS.map((op) => [op, (controller[op] as (...a: unknown[]) => unknown).bind(controller)]),
   ) as unknown as ControllerOperations;
 
-  const handle: VirtualModem = {
+  const handle: VirtualModem<string | undefined> = {
     ...ops,
     name: inst.name,
     index: inst.index,
@@ -398,8 +495,9 @@ export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keep
         ...(match.qos !== undefined ? { qos: match.qos } : {}),
       };
       const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      if (o.since === undefined || o.since === 'start') return controller.waitForPublish(m, timeoutMs);
-      return publishSince(controller, vm, m, o.since === 'call' ? controller.published().length : Math.max(0, o.since), timeoutMs);
+      if (!vm.broker) return Promise.reject(new ControlError('external-broker', 'waiting for publishes needs the embedded broker (vmodem was started with --broker)', 409));
+      const from = o.since === undefined || o.since === 'start' ? 0 : o.since === 'call' ? controller.published().length : Math.max(0, o.since);
+      return publishSince(controller, vm, m, from, timeoutMs, o.acked === false ? undefined : acks);
     },
     expectUrc,
     urcs: () => urcs.slice(),
@@ -409,13 +507,49 @@ export function modemHandle(vm: RunningVmodem, inst: ModemInstance, opts: { keep
   return handle;
 }
 
+/** Links of modems still running, removed when the process exits (a test run cut short). */
+const liveLinks = new Set<string>();
+let exitHookInstalled = false;
+function removeLinkAtExit(link: string): () => void {
+  liveLinks.add(link);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const l of liveLinks) rmSync(l, { force: true });
+    });
+  }
+  return () => liveLinks.delete(link);
+}
+
+/**
+ * Have the running test's teardown call `stop` (vitest's onTestFinished), so a test that times
+ * out or throws leaves nothing behind. vitest is loaded only when it runs this process (it sets
+ * VITEST); outside a test (a beforeAll hook) onTestFinished refuses, and the caller stops the
+ * modem itself. Other runners: call stop() in afterEach.
+ */
+async function stopWithTest(stop: () => Promise<void>): Promise<void> {
+  if (!process.env.VITEST) return;
+  try {
+    // A variable specifier: vitest is the user's dependency, not vmodem's.
+    const runner = 'vitest';
+    const v = (await import(runner)) as { onTestFinished?: (fn: () => unknown) => void };
+    v.onTestFinished?.(() => stop());
+  } catch {
+    /* not inside a test */
+  }
+}
+
 /**
  * Start one modem for a test: a real PTY (at a unique temp link unless `link` is given) and the
  * embedded broker on a free port (`mqttPort: 0`), with `timing: 'fast'`. Any other startVmodem
- * option (profile, broker, baud, record, scenario, …) passes through.
+ * option (profile, broker, baud, record, scenario, …) passes through. Under vitest it is stopped
+ * when the test ends (`autoStop`).
  */
-export async function startModem(opts: StartModemOptions = {}): Promise<VirtualModem> {
-  const { name, imei, keepTranscript, link: linkOpt, ...rest } = opts;
+export async function startModem(opts: StartModemOptions & { link: null }): Promise<VirtualModem<undefined>>;
+export async function startModem(opts?: StartModemOptions & { link?: string }): Promise<VirtualModem>;
+export async function startModem(opts?: StartModemOptions): Promise<VirtualModem<string | undefined>>;
+export async function startModem(opts: StartModemOptions = {}): Promise<VirtualModem<string | undefined>> {
+  const { name, imei, keepTranscript, autoStop, link: linkOpt, ...rest } = opts;
   const ownLink = linkOpt === undefined;
   const link = ownLink ? uniqueLinkPath() : linkOpt;
   const vm = await startVmodem({
@@ -425,29 +559,41 @@ export async function startModem(opts: StartModemOptions = {}): Promise<VirtualM
     link,
     modems: [{ ...(name !== undefined ? { name } : {}), ...(imei !== undefined ? { imei } : {}), ...(opts.profile !== undefined ? { profile: opts.profile } : {}), link }],
   });
-  return modemHandle(vm, vm.modems[0]!, {
+  const forget = link ? removeLinkAtExit(link) : () => {};
+  const handle = modemHandle(vm, vm.modems[0]!, {
     ...(keepTranscript !== undefined ? { keepTranscript } : {}),
     stop: async () => {
       await vm.stop();
       if (ownLink && link) rmSync(link, { force: true });
+      forget();
     },
   });
+  if (autoStop !== false) await stopWithTest(() => handle.stop());
+  return handle;
 }
 
 export interface StartModemsOptions extends Omit<VmodemOptions, 'link'> {
   /** Base link (`<base>`, `<base+1>`, …). Default: a unique path in the temp directory. */
   link?: string | null;
   keepTranscript?: boolean;
+  /** As StartModemOptions.autoStop: stopped when the vitest test that started them ends (default true). */
+  autoStop?: boolean;
 }
 
 /** Several modems on one broker (`count`, or a `modems` list as in a config file), each as a handle. */
-export async function startModems(opts: StartModemsOptions = {}): Promise<{ modems: VirtualModem[]; vmodem: RunningVmodem; stop(): Promise<void> }> {
-  const { keepTranscript, link: linkOpt, ...rest } = opts;
+export async function startModems(opts: StartModemsOptions = {}): Promise<{ modems: VirtualModem<string | undefined>[]; vmodem: RunningVmodem; stop(): Promise<void> }> {
+  const { keepTranscript, autoStop, link: linkOpt, ...rest } = opts;
   const link = linkOpt === undefined ? `${uniqueLinkPath()}-0` : linkOpt;
   const vm = await startVmodem({ mqttPort: 0, timing: 'fast', ...rest, link });
   const stop = () => vm.stop();
   const modems = vm.modems.map((m) => modemHandle(vm, m, { ...(keepTranscript !== undefined ? { keepTranscript } : {}), stop }));
-  return { modems, vmodem: vm, stop: async () => {
-    await Promise.all(modems.map((m) => m.stop()));
-  } };
+  const all = {
+    modems,
+    vmodem: vm,
+    stop: async () => {
+      await Promise.all(modems.map((m) => m.stop()));
+    },
+  };
+  if (autoStop !== false) await stopWithTest(() => all.stop());
+  return all;
 }

@@ -28,6 +28,8 @@ export interface DevicePublish {
   payload: Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** The packet id the device gave it (0 for QoS 0). */
+  messageId: number;
   t: number;
 }
 
@@ -123,7 +125,7 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       const off = broker.onPublish((p: BrokerPublish) => {
         if (!faults.clientIds.has(p.clientId)) return;
         this.counters.publishesUp++;
-        this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, t: this.now() });
+        this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, messageId: p.messageId, t: this.now() });
         if (this.publishes.length > MAX_PUBLISHES_KEPT) this.publishes.shift();
       });
       this.detach.push(off);
@@ -363,7 +365,8 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
    */
   deactivateContext(cid = 1): void {
     const net = this.parts.modem.network;
-    if (!net.contexts.get(cid)?.active) throw new ControlError('not-active', `context ${cid} is not active`);
+    // 409: the request is well formed, the module's state does not allow it (API.md).
+    if (!net.contexts.get(cid)?.active) throw new ControlError('not-active', `context ${cid} is not active`, 409);
     net.setContext(cid, false, 'network');
     this.state('context-deactivated', { cid });
   }

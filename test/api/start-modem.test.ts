@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { CONTROLLER_OPERATIONS, startModem, type StartModemOptions, type VirtualModem } from '../../src/api.js';
 import { runCheck } from '../../src/check/check.js';
 import { ControlError } from '../../src/control/controller.js';
@@ -17,7 +17,7 @@ import { atThenUrc, onCleanup, openAndConnect, publishex, reply, urc, useE2eClea
 useE2eCleanup();
 
 /** A modem from the API plus a firmware on its link (boot output already read). */
-async function setup(opts: StartModemOptions = {}): Promise<{ modem: VirtualModem; fw: Firmware }> {
+async function setup(opts: StartModemOptions = {}): Promise<{ modem: VirtualModem<string | undefined>; fw: Firmware }> {
   const modem = await startModem(opts);
   onCleanup(() => modem.stop());
   const fw = startFirmware();
@@ -233,5 +233,60 @@ describe('transcript()', () => {
     expect(await fw.at('AT')).toBe(reply('AT'));
     expect(modem.transcript()).not.toContain('> AT');
     expect(modem.urcs().map((u) => u.text)).toEqual(['RDY']);
+  });
+});
+
+describe('expectPublish waits for the acknowledgement (issue 14 §2)', () => {
+  it('resolves only after the device got its PUBACK, so dropping the session then cannot fail the publish', async () => {
+    const { modem, fw } = await setup();
+    await openAndConnect(fw, 'api-ack');
+    const cmd = 'AT+QMTPUBEX=0,1,1,0,"dev/up",5';
+    expect(await fw.at(cmd)).toBe(`${cmd}\r\r\n> `);
+    await fw.send('hello');
+    await modem.expectPublish({ topic: 'dev/up', payload: 'hello', qos: 1 });
+    modem.dropSession();
+    // The publish succeeded: its result comes before the session's end.
+    const r = await fw.readUntil(urc('+QMTSTAT: 0,1'));
+    expect(r.text).toBe(`\r\nOK\r\n${urc('+QMTPUBEX: 0,1,0')}${urc('+QMTSTAT: 0,1')}`);
+  });
+
+  it('timing out lists what the device did publish', async () => {
+    const { modem, fw } = await setup();
+    await openAndConnect(fw, 'api-list');
+    await publishex(fw, { msgid: 1, qos: 1, topic: 'dev/a' }, 'one');
+    await publishex(fw, { msgid: 0, qos: 0, topic: 'dev/b' }, Buffer.from([0, 0xff]));
+    const err = await modem.expectPublish({ topic: 'dev/c' }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/no publish matching .*dev\/c.* within 100 ms; published: dev\/a "one" \(qos 1\), dev\/b hex:00ff \(qos 0\)$/);
+  });
+});
+
+describe('startModem types and teardown (issue 14 §2)', () => {
+  it('types link as a string for a modem started with a link, undefined with link: null', async () => {
+    const a = await startModem();
+    const b = await startModem({ link: null });
+    expectTypeOf(a.link).toEqualTypeOf<string>();
+    expectTypeOf(b.link).toEqualTypeOf<undefined>();
+    expect(typeof a.link).toBe('string');
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  let leftLink = '';
+  it.fails('a test that fails before its own stop()… (this one is meant to fail)', async () => {
+    const modem = await startModem();
+    leftLink = modem.link;
+    expect(modem.urcs()).toEqual(['not what the modem wrote']);
+    await modem.stop();
+  });
+
+  it('…leaves no link behind: startModem registered stop() with the test', () => {
+    expect(leftLink).not.toBe('');
+    expect(fs.existsSync(leftLink)).toBe(false);
+  });
+
+  it('autoStop: false keeps the modem running after its test', async () => {
+    const modem = await startModem({ autoStop: false });
+    leftLink = modem.link;
+    onCleanup(() => modem.stop());
+    expect(fs.existsSync(leftLink)).toBe(true);
   });
 });
