@@ -48,6 +48,14 @@ function onOff(what: string, yes: string[], no: string[]): (v: string) => boolea
   };
 }
 
+function oneWord(what: string, words: string[]): (v: string) => string {
+  return (v) => {
+    const s = v.trim().toLowerCase();
+    if (!words.includes(s)) throw new InvalidArgumentError(`${what} must be ${words.join(', ')}`);
+    return s;
+  };
+}
+
 function oneLine(cmd: Command, hint: string): Command {
   return cmd.configureOutput({
     outputError: (str, write) => {
@@ -108,6 +116,9 @@ Examples:
   vmodem ctl stall on                   # keepalive runs out: +QMTPING / +QMTSTAT: 0,2
   vmodem ctl refuse-connect 5           # next CONNECT: +QMTCONN: 0,0,5
   vmodem ctl registration off           # +QMTSTAT: 0,7, AT+CREG? shows 0
+  vmodem ctl registration-state denied 15
+  vmodem ctl sim out                    # +CPIN: NOT READY
+  vmodem ctl deactivate-context 1       # +QIURC: "pdpdeact",1
   vmodem ctl override +CSQ '+CSQ: 5,99' OK --once
   vmodem ctl events --types urc,state
   vmodem ctl --modem 2 reboot
@@ -290,6 +301,23 @@ export function registerCtl(program: Command, io: CliIo, status: CliStatus): Com
   sub('registration', 'Lose (off) or regain (on) network registration: +CREG/+CEREG state, open MQTT links end (EC200: +QMTSTAT: 0,7).')
     .argument('<on|off>', 'on (registered) or off (lost)', onOff('registration', ['on', 'registered', 'true', '1'], ['off', 'lost', 'false', '0']))
     .action(op((client, o, _c, [on]) => simple(o, client.registration(on as boolean), on ? 'registered' : 'registration lost')));
+
+  sub('registration-state', 'Set what the network grants: home, roaming, denied (with a reject cause, default 15) or none; +CEREG URCs per the enabled <n>, links end when registration goes.')
+    .argument('<state>', 'home, roaming, denied or none', oneWord('state', ['home', 'roaming', 'denied', 'none']))
+    .argument('[rejectCause]', 'the EMM reject cause with denied (0–255)', wholeNumber('rejectCause'))
+    .action(
+      op((client, o, _c, [state, cause]) =>
+        simple(o, client.registrationState(state as 'home', cause as number | undefined), `registration ${state as string}${cause !== undefined ? ` (cause ${String(cause)})` : ''}`),
+      ),
+    );
+
+  sub('sim', 'Pull the SIM (out) or put it back (in): +CPIN: NOT READY / READY-style URCs, registration lost, then searched again.')
+    .argument('<in|out>', 'in (inserted) or out (removed)', onOff('sim', ['in', 'inserted', 'on', 'true'], ['out', 'removed', 'off', 'false']))
+    .action(op((client, o, _c, [present]) => simple(o, client.sim(present as boolean), present ? 'SIM inserted' : 'SIM removed')));
+
+  sub('deactivate-context', 'The network deactivates a data context: the vendor URC (+QIURC: "pdpdeact",<cid>, +MIPCALL: <cid>,0, +CGEV), links over it end.')
+    .argument('[cid]', 'context id (default 1)', wholeNumber('cid'))
+    .action(op((client, o, _c, [cid]) => simple(o, client.deactivateContext(cid as number | undefined), `context ${(cid as number | undefined) ?? 1} deactivated`)));
 
   sub('signal', 'Set the signal quality AT+CSQ reports.')
     .argument('<rssi>', '0–31, or 99 (unknown)', wholeNumber('rssi'))

@@ -191,6 +191,21 @@ export class ControlClient {
     return this.post('registration', { registered });
   }
 
+  /** What the network grants (issue 13): `AT+CEREG?` stat 1/5/3/0; `rejectCause` with denied (default 15). */
+  registrationState(state: 'home' | 'roaming' | 'denied' | 'none', rejectCause?: number) {
+    return this.post('registration-state', rejectCause === undefined ? { state } : { state, rejectCause });
+  }
+
+  /** Pull (`false`) or insert (`true`) the SIM: the profile's +CPIN URCs, registration lost / searched again. */
+  sim(present: boolean) {
+    return this.post('sim', { present });
+  }
+
+  /** The network deactivates a data context (default 1): the vendor's URC, links over it end. */
+  deactivateContext(cid?: number) {
+    return this.post('deactivate-context', cid === undefined ? {} : { cid });
+  }
+
   signal(rssi: number, ber?: number) {
     return this.post('signal', ber === undefined ? { rssi } : { rssi, ber });
   }

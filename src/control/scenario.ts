@@ -40,6 +40,8 @@ actions:
   publish: { topic, payload | json | hex | file, qos?: 0|1|2, retain?: bool }
   drop | reboot | clear-overrides          (bare, or with an empty value)
   stall: true|false            broker: down|up            registration: lost|registered
+  registration-state: home|roaming|denied|none | { state, reject-cause?: 0-255 }
+  sim: out|in                  deactivate-context | deactivate-context: <cid 1-15>
   refuse-connect: 1-5          refuse-subscribe: <filter>|null     refuse-publish: <filter>|null
   puback: { delay: <duration> } | withhold | normal      (suback the same)
   signal: <rssi 0-31|99> | { rssi, ber }      fail-next-open: dns|refused|timeout
@@ -84,6 +86,9 @@ export type ScenarioAction = { line?: number } & (
   | { op: 'stall'; on: boolean }
   | { op: 'broker'; up: boolean }
   | { op: 'registration'; registered: boolean }
+  | { op: 'registration-state'; state: 'home' | 'roaming' | 'denied' | 'none'; rejectCause?: number }
+  | { op: 'sim'; present: boolean }
+  | { op: 'deactivate-context'; cid: number }
   | { op: 'refuse-connect'; code: number }
   | { op: 'refuse-subscribe'; filter: string | null }
   | { op: 'refuse-publish'; filter: string | null }
@@ -133,11 +138,12 @@ export class ScenarioError extends Error {
 // Parsing
 
 const ACTIONS = [
-  'publish', 'drop', 'reboot', 'clear-overrides', 'stall', 'broker', 'registration', 'refuse-connect',
+  'publish', 'drop', 'reboot', 'clear-overrides', 'stall', 'broker', 'registration', 'registration-state', 'sim',
+  'deactivate-context', 'refuse-connect',
   'refuse-subscribe', 'refuse-publish', 'puback', 'suback', 'signal', 'fail-next-open', 'latency',
   'response-delay', 'baud', 'override', 'inject', 'wait', 'log',
 ] as const;
-const BARE_ACTIONS = new Set(['drop', 'reboot', 'clear-overrides']);
+const BARE_ACTIONS = new Set(['drop', 'reboot', 'clear-overrides', 'deactivate-context']);
 const STEP_KEYS = ['name', 'modem', 'at', 'every', 'times', 'when', 'do'];
 const TOP_KEYS = ['name', 'description', 'modem', 'steps'];
 
@@ -418,6 +424,21 @@ function parseAction(ctx: Ctx, p: Path, where: string, raw: unknown, vars: (name
         op: 'registration',
         registered: choice(ctx, q, w, 'registration', arg, { lost: 'lost', registered: 'registered', false: 'lost', true: 'registered' }) === 'registered',
       });
+    case 'registration-state': {
+      // What the network grants (issue 13): <stat> 1/5/3/0, the reject cause with denied.
+      const states = { home: 'home', roaming: 'roaming', denied: 'denied', none: 'none' } as const;
+      if (isRecord(arg)) {
+        checkKeys(ctx, q, w, arg, ['state', 'reject-cause']);
+        const state = choice(ctx, [...q, 'state'], w, 'state', arg.state ?? null, states);
+        const cause = arg['reject-cause'];
+        return a({ op: 'registration-state', state, ...(cause !== undefined ? { rejectCause: wholeNumber(ctx, [...q, 'reject-cause'], w, 'the reject cause', cause, 0, 255) } : {}) });
+      }
+      return a({ op: 'registration-state', state: choice(ctx, q, w, 'registration-state', arg, states) });
+    }
+    case 'sim':
+      return a({ op: 'sim', present: choice(ctx, q, w, 'sim', arg, { in: 'in', out: 'out', inserted: 'in', removed: 'out', true: 'in', false: 'out' }) === 'in' });
+    case 'deactivate-context':
+      return a({ op: 'deactivate-context', cid: arg === null || arg === true ? 1 : wholeNumber(ctx, q, w, 'the context id', arg, 1, 15) });
     case 'refuse-connect':
       return a({ op: 'refuse-connect', code: wholeNumber(ctx, q, w, 'the CONNACK return code', arg, 1, 5) });
     case 'refuse-subscribe':
@@ -773,6 +794,12 @@ function describeAction(a: ScenarioAction, vars: Vars): string {
       return `broker ${a.up ? 'up' : 'down'}`;
     case 'registration':
       return `registration ${a.registered ? 'registered' : 'lost'}`;
+    case 'registration-state':
+      return `registration-state ${a.state}${a.rejectCause !== undefined ? ` (cause ${a.rejectCause})` : ''}`;
+    case 'sim':
+      return `sim ${a.present ? 'in' : 'out'}`;
+    case 'deactivate-context':
+      return `deactivate-context ${a.cid}`;
     case 'refuse-connect':
       return `refuse-connect ${a.code}`;
     case 'refuse-subscribe':
@@ -1044,6 +1071,12 @@ class Run extends EventEmitter<{ event: [ScenarioEvent] }> implements ScenarioRu
         return a.up ? c.brokerUp() : c.brokerDown();
       case 'registration':
         return c.setRegistration(a.registered);
+      case 'registration-state':
+        return c.setRegistrationState(a.state, a.rejectCause);
+      case 'sim':
+        return c.setSim(a.present);
+      case 'deactivate-context':
+        return c.deactivateContext(a.cid);
       case 'refuse-connect':
         return c.refuseNextConnect(a.code);
       case 'refuse-subscribe':
