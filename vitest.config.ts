@@ -1,4 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/**
+ * `import … from 'vmodem'` in examples/ is this repository's source, so the examples run as a
+ * user would write them (issue 14).
+ */
+export const resolve = {
+  alias: [{ find: /^vmodem$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }],
+};
 
 /** What both suites share (vitest.system.config.ts takes it too). */
 export const common = {
@@ -27,9 +36,11 @@ export const common = {
  * vitest.system.config.ts (`npm run test:system`).
  */
 export default defineConfig({
+  resolve,
   test: {
     ...common,
-    include: ['test/**/*.test.ts'],
+    // examples/: the README's examples, run as they are written.
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     exclude: [...configDefaults.exclude, 'test/system/**'],
   },
 });

@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { common } from './vitest.config.js';
+import { common, resolve } from './vitest.config.js';
 
 /**
  * `npm run test:system`: interoperability and end-to-end checks with outside peers (Debian's
@@ -8,6 +8,7 @@ import { common } from './vitest.config.js';
  * it is missing.
  */
 export default defineConfig({
+  resolve,
   test: {
     ...common,
     include: ['test/system/**/*.test.ts'],
