@@ -4,7 +4,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { decodeArgs, decodeOne, rangeText, type Decoded, type DecodedOf, type IntParam, type ParamSpec } from '../../src/at/decode-args.js';
 import { ok, type CommandContext } from '../../src/at/types.js';
-import { oneOf, withArgs, withIndexedArgs } from '../../src/vendors/common/decode.js';
+import { oneOf, optional, withArgs, withIndexedArgs } from '../../src/vendors/common/decode.js';
 import { splitArgs } from '../../src/at/parse-command-line.js';
 
 const OPEN: ParamSpec[] = [
@@ -260,5 +260,16 @@ describe('withIndexedArgs (an index, then a parameter list built apart from it)'
       expect(run(text).out, text).toEqual(expected);
       expect(run(text).seen, text).toBeUndefined();
     }
+  });
+});
+
+describe('optional (a parameter built elsewhere, bracketed in the manual)', () => {
+  it('marks the parameter optional: it may be left out and then decodes to undefined', () => {
+    const idx = { name: 'ssl_id', type: 'int', min: 0, max: 5 } as const;
+    expect(optional(idx)).toEqual({ ...idx, optional: true });
+    const r = decodeArgs([{ name: 'enable', type: 'int', values: [0, 1] }, optional(idx)], splitArgs('1'));
+    if (!r.ok) throw new Error(r.problem);
+    expectTypeOf(r.values).toEqualTypeOf<[0 | 1, number | undefined]>();
+    expect(r.values).toEqual([1, undefined]);
   });
 });

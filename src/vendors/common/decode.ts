@@ -36,6 +36,12 @@ export function oneOf<const V extends number>(value: number, allowed: readonly V
   return v;
 }
 
+/**
+ * The same parameter, bracketed in the manual: it may be left out and then decodes to
+ * `undefined` (`optional(int('ssl_id', 0, 5))` → `number | undefined`).
+ */
+export const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
+
 /** An integer parameter that must be given: it decodes to `number`, never `undefined`. */
 export type RequiredIntParam = Omit<IntParam, 'optional'>;
 

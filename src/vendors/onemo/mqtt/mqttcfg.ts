@@ -27,7 +27,7 @@
  */
 import { rangeText, type DecodedOf, type ParamSpec } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type Outcome } from '../../../at/types.js';
-import { oneOf, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
 import { connectIdParam, connectIdRange, mqttArgs, textFromAt } from './args.js';
 import type { OneMoClientConfig } from './client-config.js';
 import type { OneMoClient } from './client.js';
@@ -75,8 +75,6 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
 
 const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
 const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
-/** The same parameter, bracketed in the manual: it may be left out (decodes to `undefined`). */
-const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
 const bit = (b: boolean): string => (b ? '1' : '0');
 const quoted = (raw: string): string => `"${raw}"`;
 

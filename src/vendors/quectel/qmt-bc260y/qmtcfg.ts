@@ -33,7 +33,7 @@
  */
 import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type Outcome } from '../../../at/types.js';
-import { oneOf, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
 import type { WillConfig } from '../qmt/client-config.js';
 import type { QmtClient } from '../qmt/client.js';
 import { protocolToVersion, versionToProtocol, type Bc260yContext } from './data.js';
@@ -85,8 +85,6 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
 const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
 const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
 const str = (name: string, maxLength?: number): Omit<StringParam, 'optional'> => ({ name, type: 'string', maxLength });
-/** The same parameter, bracketed in the manual: it may be left out (decodes to `undefined`). */
-const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
 const bit = (b: boolean): string => (b ? '1' : '0');
 const disabledWill = (): WillConfig => ({ enabled: false, qos: 0, retain: false, topic: '', message: Buffer.alloc(0) });
 

@@ -34,7 +34,7 @@
  */
 import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
-import { oneOf, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
 import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtClientConfig, WillConfig } from './client-config.js';
 import type { QmtClient } from './client.js';
@@ -100,8 +100,6 @@ const str = (name: string, maxLength?: number, minLength?: number): Omit<StringP
   minLength,
   maxLength,
 });
-/** The same parameter, bracketed in the manual: it may be left out (decodes to `undefined`). */
-const optional = <P extends ParamSpec>(p: P): P & { optional: true } => ({ ...p, optional: true });
 const bit = (b: boolean): string => (b ? '1' : '0');
 
 /** Host bytes (the parser's latin1 string) as text, or undefined when they are not UTF-8. */
