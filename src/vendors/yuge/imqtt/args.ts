@@ -10,22 +10,25 @@
  * (`AT+IMQTTLWT= will_topic,…` stores `will_topic`).
  */
 import { withArgs } from '../../common/decode.js';
-import { type Decoded, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
+import { type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
 import { error, type CommandContext, type Outcome } from '../../../at/types.js';
 
 /** The plain `ERROR` of every IMQTT failure; `reason` goes to the debug log only. */
 export const fail = (reason: string): Outcome => error(undefined, reason);
 
-/** A string parameter that may come quoted or bare. */
-export function str(name: string, maxLength: number, opts: { minLength?: number; optional?: boolean } = {}): StringParam {
+/** A string parameter that may come quoted or bare; required unless wrapped in `optional()`. */
+export function str(name: string, maxLength: number, opts: { minLength?: number } = {}): Omit<StringParam, 'optional'> {
   return { name, type: 'string', allowBare: true, maxLength, ...opts };
 }
 
-/** Decode with the IMQTT error rule (plain ERROR). */
-export function imqttArgs(
+/**
+ * Decode with the IMQTT error rule (plain ERROR). A parameter list written in place types `run`'s
+ * values (see DecodedOf).
+ */
+export function imqttArgs<const Ps extends readonly ParamSpec[]>(
   ctx: CommandContext,
-  params: readonly ParamSpec[],
-  run: (values: Decoded) => Outcome | Promise<Outcome>,
+  params: Ps,
+  run: (values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
 ): Outcome | Promise<Outcome> {
   return withArgs(ctx, params, run, fail);
 }

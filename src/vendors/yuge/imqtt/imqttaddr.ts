@@ -16,6 +16,7 @@
  *   name is kept and reported).
  */
 import { ok, type CommandDef } from '../../../at/types.js';
+import { optional } from '../../common/decode.js';
 import { imqttArgs, str, textFromAt, textToAt } from './args.js';
 import type { YugeContext } from './context.js';
 import { line } from './format.js';
@@ -35,13 +36,13 @@ export function imqttaddrCommand(q: YugeContext): CommandDef {
         [
           str('addr', d.maxAddrLength, { minLength: 1 }),
           { name: 'port', type: 'int', min: 1, max: 65535 },
-          str('clientId', d.maxClientIdLength, { optional: true }),
+          optional(str('clientId', d.maxClientIdLength)),
         ],
         ([addr, port, clientId]) => {
           const c = q.client.config;
-          c.addr = textFromAt(addr as string);
-          c.port = port as number;
-          c.clientId = textFromAt((clientId as string | undefined) ?? '');
+          c.addr = textFromAt(addr);
+          c.port = port;
+          c.clientId = textFromAt(clientId ?? '');
           return ok();
         },
       ),

@@ -31,15 +31,15 @@ export function imqttauthCommand(q: YugeContext): CommandDef {
       imqttArgs(
         ctx,
         [str('ProduceKey', d.maxProductKeyLength), str('DeviceName', d.maxDeviceNameLength), str('DeviceSecret', d.maxSecretLength)],
-        (values) => {
-          const [productKey, deviceName, deviceSecret] = values.map((v) => textFromAt(v as string));
+        ([pk, dn, ds]) => {
+          const [productKey, deviceName, deviceSecret] = [textFromAt(pk), textFromAt(dn), textFromAt(ds)];
           const empty = [productKey, deviceName, deviceSecret].filter((v) => v === '').length;
           if (empty === 3) {
             q.client.config.auth = undefined;
             return ok();
           }
           if (empty > 0) return fail('ProduceKey, DeviceName and DeviceSecret are all needed');
-          q.client.config.auth = { productKey: productKey!, deviceName: deviceName!, deviceSecret: deviceSecret! };
+          q.client.config.auth = { productKey, deviceName, deviceSecret };
           return ok();
         },
       ),

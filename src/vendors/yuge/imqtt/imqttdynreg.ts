@@ -67,11 +67,11 @@ export function imqttdynregCommand(q: YugeContext): CommandDef {
       const client = q.client;
       if (client.state !== 'idle') return fail(`client is ${client.state}`);
       client.register({
-        save: type as 0 | 1,
-        mode: mode as 1 | 2,
-        productKey: textFromAt(productKey as string),
-        deviceName: textFromAt(deviceName as string),
-        productSecret: textFromAt(productSecret as string),
+        save: type,
+        mode,
+        productKey: textFromAt(productKey),
+        deviceName: textFromAt(deviceName),
+        productSecret: textFromAt(productSecret),
       });
       return ok();
     },

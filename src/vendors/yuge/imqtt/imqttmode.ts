@@ -35,9 +35,9 @@ export function imqttmodeCommand(q: YugeContext): CommandDef {
         ],
         ([mode, tls, recvMode]) => {
           const c = q.client.config;
-          c.mode = mode as 1 | 2;
+          c.mode = mode;
           c.tls = tls === 1;
-          if (recvMode !== undefined) c.recvMode = recvMode as 0 | 1;
+          if (recvMode !== undefined) c.recvMode = recvMode;
           return ok();
         },
       ),

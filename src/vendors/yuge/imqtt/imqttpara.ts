@@ -17,6 +17,7 @@
  *   the next AT+IMQTTCONN (TIMEOUT also to requests sent after it).
  */
 import { ok, type CommandDef, type RawArg } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { fail } from './args.js';
 import type { YugeConfig } from './config.js';
 import type { YugeContext } from './context.js';
@@ -62,13 +63,14 @@ export function applyPara(para: Para, args: readonly RawArg[]): Para | string {
       case 'CLEAN': {
         const v = intOf(value, key, 0, 1);
         if (typeof v === 'string') return v;
-        next.clean = v as 0 | 1;
+        next.clean = oneOf(v, [0, 1]);
         break;
       }
       case 'VERSION': {
         const v = value.kind === 'string' || value.kind === 'bare' ? value.value : value.text;
-        if (!(VERSIONS as readonly string[]).includes(v)) return `VERSION ${v} is neither 3.1 nor 3.1.1`;
-        next.version = v as Para['version'];
+        const version = VERSIONS.find((known) => known === v);
+        if (version === undefined) return `VERSION ${v} is neither 3.1 nor 3.1.1`;
+        next.version = version;
         break;
       }
       default:

@@ -14,6 +14,7 @@
  * last AT+IMQTTPUB as typed (none yet: just OK).
  */
 import { ok, type CommandDef } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { imqttArgs, str, textFromAt, textToAt } from './args.js';
 import type { YugeContext } from './context.js';
 import { line } from './format.js';
@@ -39,9 +40,9 @@ export function imqttpubCommand(q: YugeContext): CommandDef {
           { name: 'retained', type: 'int', values: [0, 1], optional: true },
         ],
         ([topic, qos, message, retained]) => {
-          const payload = Buffer.from(message as string, 'latin1');
-          const r = publishNow(q, topic as string, qos as 0 | 1 | 2, payload, retained === 1, '+IMQTTPUB');
-          if (r.type === 'ok') q.client.lastPublish = { topic: textFromAt(topic as string), qos: qos as number, message: payload };
+          const payload = Buffer.from(message, 'latin1');
+          const r = publishNow(q, topic, oneOf(qos, [0, 1, 2]), payload, retained === 1, '+IMQTTPUB');
+          if (r.type === 'ok') q.client.lastPublish = { topic: textFromAt(topic), qos, message: payload };
           return r;
         },
       ),

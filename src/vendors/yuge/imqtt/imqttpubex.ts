@@ -18,6 +18,7 @@
  *   profile's dataIdleTimeoutMs, the module answers ERROR and publishes nothing.
  */
 import { ok, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { fail, imqttArgs, str } from './args.js';
 import type { YugeContext } from './context.js';
 import { publishNow, publishProblem } from './publish.js';
@@ -38,14 +39,14 @@ export function imqttpubexCommand(q: YugeContext): CommandDef {
           { name: 'size', type: 'int', min: 1, max: q.data.maxMessageLength },
         ],
         ([topic, qos, retained, size]): Outcome => {
-          const problem = publishProblem(q, topic as string, size as number);
+          const problem = publishProblem(q, topic, size);
           if (problem) return fail(problem);
           return {
             type: 'prompt',
-            spec: { mode: 'fixed', length: size as number, idleTimeoutMs: q.data.dataIdleTimeoutMs, echo: false },
+            spec: { mode: 'fixed', length: size, idleTimeoutMs: q.data.dataIdleTimeoutMs, echo: false },
             onData: (end: DataEnd): Outcome => {
-              if (end.kind !== 'complete') return fail(`data input ${end.kind} after ${end.payload.length} of ${size as number} bytes`);
-              return publishNow(q, topic as string, qos as 0 | 1 | 2, end.payload, retained === 1, '+IMQTTPUBEX');
+              if (end.kind !== 'complete') return fail(`data input ${end.kind} after ${end.payload.length} of ${size} bytes`);
+              return publishNow(q, topic, oneOf(qos, [0, 1, 2]), end.payload, retained === 1, '+IMQTTPUBEX');
             },
           };
         },

@@ -10,6 +10,7 @@
  * lower case). Other rules as AT+IMQTTPUB (the payload limit counts bytes after decoding).
  */
 import { ok, type CommandDef } from '../../../at/types.js';
+import { oneOf } from '../../common/decode.js';
 import { fail, hexToBytes, imqttArgs, str, textFromAt, textToAt } from './args.js';
 import type { YugeContext } from './context.js';
 import { line } from './format.js';
@@ -34,10 +35,10 @@ export function imqttpubinCommand(q: YugeContext): CommandDef {
           { name: 'retained', type: 'int', values: [0, 1], optional: true },
         ],
         ([topic, qos, message, retained]) => {
-          const payload = hexToBytes(message as string);
+          const payload = hexToBytes(message);
           if (typeof payload === 'string') return fail(payload);
-          const r = publishNow(q, topic as string, qos as 0 | 1 | 2, payload, retained === 1, '+IMQTTPUB');
-          if (r.type === 'ok') q.client.lastPublishHex = { topic: textFromAt(topic as string), qos: qos as number, hex: message as string };
+          const r = publishNow(q, topic, oneOf(qos, [0, 1, 2]), payload, retained === 1, '+IMQTTPUB');
+          if (r.type === 'ok') q.client.lastPublishHex = { topic: textFromAt(topic), qos, hex: message };
           return r;
         },
       ),

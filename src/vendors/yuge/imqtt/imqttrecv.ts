@@ -22,6 +22,6 @@ export function imqttrecvCommand(q: YugeContext): CommandDef {
     test: () => ok(),
     read: () => ok(spacedLine('+IMQTTRECV', q.client.cache.length)),
     set: (ctx) =>
-      imqttArgs(ctx, [{ name: 'count', type: 'int', min: 1, max: q.data.cacheSize }], ([count]) => ok(...q.client.readCached(count as number))),
+      imqttArgs(ctx, [{ name: 'count', type: 'int', min: 1, max: q.data.cacheSize }], ([count]) => ok(...q.client.readCached(count))),
   };
 }

@@ -23,7 +23,7 @@ export function imqttrecvmodeCommand(q: YugeContext): CommandDef {
     read: () => ok(spacedLine('+IMQTTRECVMODE', q.client.config.recvMode)),
     set: (ctx) =>
       imqttArgs(ctx, [{ name: 'recvMode', type: 'int', values: [0, 1] }], ([mode]) => {
-        q.client.config.recvMode = mode as 0 | 1;
+        q.client.config.recvMode = mode;
         return ok();
       }),
   };

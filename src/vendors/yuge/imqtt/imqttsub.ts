@@ -23,10 +23,10 @@ export function imqttsubCommand(q: YugeContext): CommandDef {
     read: () => ok(...[...q.client.subscriptions].map(([topic, qos]) => line('+IMQTTSUB', `${textToAt(topic)},${qos}`))),
     set: (ctx) =>
       imqttArgs(ctx, [str('topic', q.data.maxTopicLength, { minLength: 1 }), { name: 'qos', type: 'int', values: [0, 1] }], ([topicRaw, qos]) => {
-        const topic = textFromAt(topicRaw as string);
+        const topic = textFromAt(topicRaw);
         if (!validFilter(topic)) return fail(`"${topic}" is not a valid topic filter`);
         if (q.client.state !== 'connected') return fail(`client is ${q.client.state}, not connected`);
-        return q.client.subscribe(topic, qos as 0 | 1) ? ok() : fail('the session refused the request');
+        return q.client.subscribe(topic, qos) ? ok() : fail('the session refused the request');
       }),
   };
 }

@@ -26,7 +26,7 @@ export function imqttunsubCommand(q: YugeContext): CommandDef {
     },
     set: (ctx) =>
       imqttArgs(ctx, [str('topic', q.data.maxTopicLength, { minLength: 1 })], ([topicRaw]) => {
-        const topic = textFromAt(topicRaw as string);
+        const topic = textFromAt(topicRaw);
         if (!validFilter(topic)) return fail(`"${topic}" is not a valid topic filter`);
         if (q.client.state !== 'connected') return fail(`client is ${q.client.state}, not connected`);
         return q.client.unsubscribe(topic) ? ok() : fail('the session refused the request');

@@ -30,9 +30,9 @@ export function imqttuserCommand(q: YugeContext): CommandDef {
     set: (ctx) =>
       imqttArgs(ctx, [str('userName', d.maxUserLength), str('password', d.maxPasswordLength)], ([user, password]) => {
         const c = q.client.config;
-        c.username = textFromAt(user as string);
+        c.username = textFromAt(user);
         // Passwords are bytes (MQTT 3.1.1 §3.1.3.5): kept as typed.
-        c.password = password as string;
+        c.password = password;
         return ok();
       }),
   };

@@ -11,7 +11,8 @@
  * - The message is at most the profile's maxMessageLength bytes (AT+IMQTTPUBEX's 1024).
  * - A will set while connected applies from the next AT+IMQTTCONN.
  */
-import type { Decoded } from '../../../at/decode-args.js';
+import type { DecodedOf } from '../../../at/decode-args.js';
+import { oneOf } from '../../common/decode.js';
 import { ok, type Line, type Outcome } from '../../../at/types.js';
 import { fail, str, textFromAt, textToAt } from './args.js';
 import type { YugeContext } from './context.js';
@@ -26,22 +27,25 @@ export function willParams(q: YugeContext, messageMax: number) {
 }
 
 /** Store the will from decoded (topic, qos, message, retained); `hex` = message is a HEXString. */
-export function setWill(q: YugeContext, [topic, qos, message, retained]: Decoded, hex: boolean): Outcome {
-  const text = message as string;
+export function setWill(
+  q: YugeContext,
+  [topic, qos, text, retained]: DecodedOf<ReturnType<typeof willParams>>,
+  hex: boolean,
+): Outcome {
   let payload: Buffer;
   if (hex) {
     if (!/^([0-9a-fA-F]{2})*$/.test(text)) return fail('message is not an even-length HEXString');
     payload = Buffer.from(text, 'hex');
   } else payload = Buffer.from(text, 'latin1');
   if (payload.length > q.data.maxMessageLength) return fail(`will message longer than ${q.data.maxMessageLength} bytes`);
-  const t = textFromAt(topic as string);
+  const t = textFromAt(topic);
   if (t === '') {
     q.client.config.will = undefined;
     return ok();
   }
   q.client.config.will = {
     topic: t,
-    qos: qos as 0 | 1 | 2,
+    qos: oneOf(qos, [0, 1, 2]),
     payload,
     retain: retained === 1,
     ...(hex ? { hexTyped: text } : {}),
