@@ -240,7 +240,7 @@ const TABLE: Record<string, Row[]> = {
     ['extra', 'AT+QMTSUB=0,1,"a",0,"b",0,"c",0,"d",0,"e",0,"f",0'],
     ['range', 'AT+QMTSUB=6,1,"t",0'],
     ['range', 'AT+QMTSUB=-1,1,"t",0'],
-    ['range', 'AT+QMTSUB=0,0,"t",0'],
+    // msgID 0 is accepted as on real EC800-class modules (profile notes; quectel-qmt.test.ts).
     ['range', 'AT+QMTSUB=0,65536,"t",0'],
     ['range', 'AT+QMTSUB=0,1,"t",3'],
     ['range', 'AT+QMTSUB=0,1,"t",-1'],
@@ -263,7 +263,6 @@ const TABLE: Record<string, Row[]> = {
     ['missing', 'AT+QMTUNS=0,,"t"'],
     ['extra', 'AT+QMTUNS=0,1,"a","b","c","d","e","f"'],
     ['range', 'AT+QMTUNS=6,1,"t"'],
-    ['range', 'AT+QMTUNS=0,0,"t"'],
     ['range', 'AT+QMTUNS=0,65536,"t"'],
     ['range', 'AT+QMTUNS=0,1,""'],
     ['range', `AT+QMTUNS=0,1,"${long(257)}"`],
