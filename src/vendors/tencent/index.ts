@@ -102,6 +102,7 @@ export function tencentQcloudCommandSet(device: Device): CommandSet {
   device.network.on('up', () => {
     if (net.radioUp()) report(fmt.line('TCREGNET', `${net.type},NET_OK`), 'netJoin');
   });
+  device.network.on('change', () => net.radioChanged());
 
   const dispose = (): void => {
     jobs.reset();
