@@ -246,12 +246,24 @@ describe('AT+TCMODULE (§2.8)', () => {
     expect(await h.at('AT+TCMODULE')).toBe(
       reply(
         'Module HW name: ESP-WROOM-02D',
-        'Module FW version: QCloud_AT_v1.0.0_ESP_WiFi',
+        'Module FW version: QCloud_AT_ESP8266_v2.1.0',
         'Module Mac addr: 3c:71:bf:33:af:fd',
-        'Module FW compiled time: Jun 11 2019 20:30:10',
+        'Module FW compiled time: Aug 18 2020 11:39:32',
         'Module Flash size: 2MB',
       ),
     );
+  });
+
+  it('names the firmware build of the firmware setting, and the identity follows it (v1, manual)', async () => {
+    const v1 = await tc(firmware('v1'));
+    const out = await v1.at('AT+TCMODULE');
+    expect(out).toContain('Module FW version: QCloud_AT_ESP_WiFi_v1.2.0\r\n');
+    expect(out).toContain('Module FW compiled time: Jan  2 2020 15:37:39\r\n');
+    expect(v1.modem.device.profile.identity.revision).toBe('QCloud_AT_ESP_WiFi_v1.2.0');
+    expect(await v1.at('ATI')).toBe(reply('ESP-WROOM-02D', 'QCloud_AT_ESP_WiFi_v1.2.0'));
+    const manual = await tc(firmware('manual'));
+    expect(await manual.at('AT+TCMODULE')).toContain('Module FW version: QCloud_AT_v1.0.0_ESP_WiFi\r\nModule Mac addr: 3c:71:bf:33:af:fd\r\nModule FW compiled time: Jun 11 2019 20:30:10\r\n');
+    expect(await manual.at('ATI')).toBe(reply('ESP-WROOM-02D', 'QCloud_AT_v1.0.0_ESP_WiFi'));
   });
 });
 
