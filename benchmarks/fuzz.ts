@@ -82,6 +82,7 @@ async function fuzzProfile(id: string, o: Options): Promise<Summary> {
       failures.push(`${fc.defaultReportMessage(details) ?? `failed (seed ${seed})`}\n${cause}`);
       process.stdout.write(`\n${id}: FAILURE (seed ${seed}, path ${details.counterexamplePath ?? ''})\n${failures.at(-1)!.slice(0, 8000)}\n`);
     }
+    await p.recycleBroker();
     heapEnd = heapAfterGc();
     heapStart ??= heapEnd;
     maxGrowth = Math.max(maxGrowth, heapEnd - heapStart);

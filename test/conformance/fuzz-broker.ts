@@ -26,6 +26,8 @@ export class BrokerTenant implements StreamBroker {
   refuseConnect = false;
   /** Bytes that crossed this tenant's links either way (the harness's "still moving" signal). */
   bytes = 0;
+  /** Client ids this tenant's links signed in with. */
+  readonly clientIds = new Set<string>();
   readonly opener: LinkOpener;
   private readonly conns = new Set<Connection>();
 
@@ -100,13 +102,18 @@ export class BrokerTenant implements StreamBroker {
     return this.owner.received.get(topic) ?? [];
   }
 
-  /** End of the case: drop its links and forget its messages. */
-  close(): void {
+  /**
+   * End of the case: drop its links, forget its messages, and end the persistent sessions its
+   * client ids left on the broker (a clean-session-0 client that never returns would otherwise
+   * have every later matching message queued for it: broker memory, growing with the cases).
+   */
+  async close(): Promise<void> {
     this.down = false;
     this.stalled = false;
     this.dropAll();
     for (const t of this.watched) this.owner.received.delete(t);
     this.watched.clear();
+    await this.owner.forget(this.clientIds);
   }
 }
 
@@ -119,6 +126,7 @@ export class FuzzBroker {
     aedes.authenticate = (client, _user, _pass, done) => {
       const conn = (client as unknown as { conn?: Duplex }).conn;
       const tenant = conn ? this.tenants.get(conn) : undefined;
+      if (tenant && typeof client.id === 'string') tenant.clientIds.add(client.id);
       if (!tenant?.refuseConnect) return done(null, true);
       const err = new Error('not authorized (fuzz)') as AuthenticateError;
       err.returnCode = 5;
@@ -141,6 +149,16 @@ export class FuzzBroker {
   attach(stream: Duplex, tenant: BrokerTenant): void {
     this.tenants.set(stream, tenant);
     this.aedes.handle(stream);
+  }
+
+  /** End the stored sessions of these client ids, unless a device is connected with one now. */
+  async forget(ids: Iterable<string>): Promise<void> {
+    // Aedes's types leave out `clients` and `persistence` (aedes-persistence's async API).
+    const broker = this.aedes as unknown as { clients: Record<string, unknown>; persistence: { cleanSubscriptions(c: { id: string }): Promise<void> } };
+    for (const id of ids) {
+      if (broker.clients[id]) continue;
+      await broker.persistence.cleanSubscriptions({ id });
+    }
   }
 
   close(): Promise<void> {

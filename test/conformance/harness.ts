@@ -279,7 +279,7 @@ export class CaseRunner {
     } finally {
       await this.modem.stop();
       await this.port.close();
-      this.tenant.close();
+      await this.tenant.close();
       await turn();
       running.delete(this.name);
     }
