@@ -39,3 +39,7 @@ export { parseScenario, loadScenarioFile, runScenario, checkScenarioTargets, par
 export type { Scenario, ScenarioStep, ScenarioAction, ScenarioRun, ScenarioEvent, ScenarioModem, ScenarioTarget, RunScenarioOptions } from './control/scenario.js';
 export { parseConfig, loadConfigFile, configToVmodemOptions } from './config/config-file.js';
 export type { VmodemConfig, ParseConfigOptions } from './config/config-file.js';
+// Recordings (`vmodem start --record`) as transcripts (`vmodem convert`, `vmodem check`); a
+// recording's `hex` fields are the bytes, its `text` fields only a readable copy.
+export { recordingToTranscript, convertRecording } from './record/to-transcript.js';
+export type { ConvertedRecording } from './record/to-transcript.js';

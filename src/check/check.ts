@@ -114,6 +114,10 @@ async function check(opts: CheckOptions): Promise<CheckResult> {
   } catch (err) {
     return fail(`FAIL ${name}: ${(err as Error).message}`, { kind: 'error' });
   }
+  // An empty transcript checks nothing: passing it would hide a wrong path or a broken export.
+  if (t.steps.length === 0) {
+    return fail(`FAIL ${name}: nothing to check (${recording ? 'the recording has no host input' : 'the transcript has no steps'})`, { kind: 'error' });
+  }
 
   const known = listProfileIds();
   const folder = basename(dirname(resolve(opts.file)));

@@ -179,6 +179,60 @@ export function registerCtl(program: Command, io: CliIo, status: CliStatus): Com
     }),
   );
 
+  // ---- readiness (issue 14 §4) ----
+
+  sub(
+    'wait-ready',
+    'Wait until a vmodem started in the background accepts connections: its --ready-file is written and its control API answers (without --ready-file: the API at --url/--port). Prints the ready file\'s JSON (or `ready <url>`). Exit 0 when ready, 1 when not within --wait.',
+  )
+    .option('--ready-file <path>', 'the file given to vmodem start --ready-file (URL and token are read from it)')
+    .option('--wait <seconds>', 'give up after this long', wholeNumber('--wait'), 30)
+    .action(async (_o: unknown, c: Command) => {
+      const w = c.opts<{ readyFile?: string; wait: number }>();
+      const g = c.optsWithGlobals<CtlGlobals>();
+      const deadline = performance.now() + w.wait * 1000;
+      let why = 'nothing yet';
+      // Without a file, URL and token come as for every operation (a usage error when missing).
+      const fixed = w.readyFile === undefined ? clientFor(c) : undefined;
+      for (;;) {
+        let client = fixed?.client;
+        let readyText: string | undefined;
+        if (w.readyFile !== undefined) {
+          try {
+            readyText = readFileSync(w.readyFile, 'utf8');
+            const info = JSON.parse(readyText) as { control?: { url: string; token: string } | null };
+            // Started without a control API: the file alone says it is up.
+            if (!info.control) return out(readyText.trim());
+            client = new ControlClient({ url: info.control.url, token: info.control.token, modem: g.modem, timeoutMs: 2000 });
+          } catch (err) {
+            why = `${w.readyFile}: ${(err as NodeJS.ErrnoException).code ?? 'not complete yet'}`;
+            client = undefined;
+          }
+        }
+        if (client) {
+          try {
+            await client.inspect();
+            return out(readyText !== undefined ? readyText.trim() : `ready ${client.url}`);
+          } catch (err) {
+            if (!(err instanceof ControlApiError)) throw err;
+            // A wrong token or modem does not get better by waiting.
+            if (err.code !== 'unreachable') {
+              io.stderr.write(`vmodem: ${err.message.replace(/\s+/g, ' ').trim()} [${err.code}]\n`);
+              status.exitCode = EXIT_API;
+              return;
+            }
+            why = err.message;
+          }
+        }
+        if (performance.now() >= deadline) {
+          io.stderr.write(`vmodem: not ready within ${w.wait} s (${why.replace(/\s+/g, ' ').trim()})\n`);
+          status.exitCode = EXIT_API;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
   sub('inspect', 'Print the modem\'s state as JSON: MQTT clients per index, network, serial settings, faults, counters.').action(
     op(async (client) => {
       out(JSON.stringify(await client.inspect(), null, 2));

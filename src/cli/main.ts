@@ -12,7 +12,6 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
-import { runCheck } from '../check/check.js';
 import { coverage, coverageMarkdown, coverageText } from '../check/coverage.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -22,6 +21,13 @@ import { registerCtl } from './ctl.js';
 import { DemoFirmware } from '../demo/demo-firmware.js';
 import { DEMO_SCRIPTS } from '../demo/quectel-qmt.js';
 import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { convertRecording } from '../record/to-transcript.js';
+import { readyInfo, removeReadyFile, writeReadyFile } from './ready.js';
+import { watchStarters, type ProcessTable } from './parent-watch.js';
+import { attachMonitor } from './monitor.js';
+import { runCheckCommand } from './check-command.js';
+import { probeBroker } from './broker-probe.js';
 
 /** Where the CLI writes, which signals stop it, and how it exits. */
 export interface CliIo {
@@ -31,6 +37,11 @@ export interface CliIo {
   signals: Pick<EventEmitter, 'on' | 'once' | 'off'>;
   /** End the process (a stopped `vmodem start`). */
   exit(code: number): void;
+  /**
+   * Who started this process, for `vmodem start`'s exit-with-parent watch (default: the real
+   * process table; tests pass their own and a short interval).
+   */
+  starters?: { table: ProcessTable; self: number; intervalMs: number };
 }
 
 /** The real process: stdout, stderr, its signals, process.exit. */
@@ -78,10 +89,16 @@ Examples:
       the settings (and a list of modems with their own profile, name, link, IMEI) from a file
   vmodem start --mqtt-port 0 --timing fast --scenario fixtures/scenarios/broker-flaps.yaml
       run a timeline of faults and cloud messages (README, "Scenarios")
+  vmodem start --mqtt-port 0 --control-port 0 --ready-file /tmp/vmodem.json &
+  vmodem ctl wait-ready --ready-file /tmp/vmodem.json
+      for CI: start in the background, continue once it accepts connections
+  vmodem start --monitor
+      print the serial conversation (host lines, responses, URCs) as it happens
 
 Firmware opens the link like /dev/ttyUSB0 (any baud rate, raw 8N1). Whatever host the firmware
 passes to AT+QMTOPEN, the modem connects to the broker above. SIGINT/SIGTERM stop the modem and
-remove the link.`;
+remove the link. vmodem also stops when the process that started it (a shell, npm, npx, a test
+runner) is gone; --no-exit-with-parent keeps it running (nohup, setsid).`;
 
 /** The package version (dist/cli/main.js and src/cli/main.ts both sit two levels below it). */
 function packageVersion(): string {
@@ -149,6 +166,10 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .option('--ui', 'serve the web dashboard on the control port (a free one without --control-port); its URL, with the token, is printed')
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--log-file <path>', 'write JSON logs to this file instead of stderr (stderr: pretty on a terminal, JSON otherwise)')
+    .option('--ready-file <path>', 'once everything accepts connections, write JSON here: links, ports, broker, control URL and token (removed on exit)')
+    .option('--json', 'print the banner as one line of JSON (the --ready-file object) instead of text')
+    .option('--monitor', 'print the serial conversation as it happens: host lines (>), responses and URCs (<), prompts; colours on a terminal')
+    .option('--no-exit-with-parent', 'keep running when the process that started vmodem is gone (default: stop)')
     .addHelpText('after', START_EXAMPLES)
     .action(async (o: StartOptions, cmd: Command) => {
       await runStart(o, io, status, cmd);
@@ -193,12 +214,21 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
     .argument('[id]', 'a profile id (with --commands)')
     .option('--commands', 'for every AT command the manual defines, the forms vmodem implements; then the commands it adds and where they come from')
     .option('--markdown', 'with --commands: as a Markdown table (docs/commands/<id>.md)')
-    .action(async (id: string | undefined, o: { commands?: boolean; markdown?: boolean }) => {
+    .option('--json', 'the list as JSON: id, module, manual title and file')
+    .action(async (id: string | undefined, o: { commands?: boolean; markdown?: boolean; json?: boolean }) => {
       if (o.commands || id !== undefined) {
         if (id === undefined) throw new InvalidArgumentError('--commands needs a profile id (vmodem profiles <id> --commands)');
         if (!listProfileIds().includes(id)) throw new InvalidArgumentError(`unknown profile "${id}" (vmodem profiles lists them)`);
         const c = await coverage(loadProfile(id), COMMAND_SETS);
         io.stdout.write(o.markdown ? coverageMarkdown(c) : coverageText(c));
+        return;
+      }
+      if (o.json) {
+        const list = listProfileIds().map((pid) => {
+          const p = loadProfile(pid);
+          return { id: pid, module: p.module, manual: { title: p.manual.title, file: p.manual.file } };
+        });
+        io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         return;
       }
       for (const id of listProfileIds()) {
@@ -210,15 +240,43 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
 
   const check = program
     .command('check')
-    .description('Replay the host side of a transcript (.at) or recording (.jsonl) against a fresh modem; exit 0 when the modem answers the same, 1 with the first difference.')
-    .argument('<transcript>', 'a transcript file (fixtures/transcripts/**.at format) or a --record file')
+    .description('Replay the host side of transcripts (.at) or recordings (.jsonl) against a fresh modem each; exit 0 when every one answers the same, 1 with the first difference of each that does not, 2 when a file cannot be checked (unreadable, does not parse, empty).')
+    .argument('<transcript...>', 'transcript files (fixtures/transcripts/**.at format), --record files, or directories (searched for .at and .jsonl)')
     .option('-p, --profile <id>', 'profile to check against (default: @profile in the file, the recording\'s, or the folder name)')
-    .action(async (file: string, o: { profile?: string }) => {
-      const r = await runCheck({ file, profile: o.profile });
-      io.stdout.write(`${r.report}\n`);
-      status.exitCode = r.ok ? 0 : 1;
+    .option('--junit <file>', 'also write a JUnit XML report: one test case per file')
+    .action(async (files: string[], o: { profile?: string; junit?: string }) => {
+      status.exitCode = await runCheckCommand(files, o, io);
     });
   oneLineErrors(check, 'vmodem check --help');
+
+  const convert = program
+    .command('convert')
+    .description('Turn a recording (vmodem start --record, .jsonl) into a transcript (.at) that `vmodem check` replays. In a recording the hex fields are the bytes; text fields are informative.')
+    .argument('<recording>', 'a .jsonl file written by --record (or exported from the dashboard)')
+    .option('-o, --output <file>', 'write the transcript here (default: stdout)')
+    .action(async (file: string, o: { output?: string }) => {
+      let text: string;
+      try {
+        text = convertRecording(await readFile(file, 'utf8')).text;
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        io.stderr.write(`vmodem: convert ${file}: ${e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES' ? `cannot read it (${e.code})` : `not a vmodem recording: ${e.message}`}\n`);
+        status.exitCode = EXIT_USAGE;
+        return;
+      }
+      const out = text.endsWith('\n') ? text : `${text}\n`;
+      if (o.output === undefined) {
+        io.stdout.write(out);
+        return;
+      }
+      try {
+        await writeFile(o.output, out);
+      } catch (err) {
+        io.stderr.write(`vmodem: convert -o ${o.output}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+        status.exitCode = EXIT_USAGE;
+      }
+    });
+  oneLineErrors(convert, 'vmodem convert --help');
 
   registerCtl(program, io, status);
 
@@ -246,6 +304,11 @@ interface DemoOptions {
 }
 
 interface StartOptions {
+  readyFile?: string;
+  json?: boolean;
+  monitor?: boolean;
+  /** false with --no-exit-with-parent. */
+  exitWithParent?: boolean;
   /** Serve the dashboard (a free control port unless --control-port). */
   ui?: boolean;
   /** `vmodem demo`: run the demo firmware on the first modem's port. */
@@ -313,12 +376,18 @@ function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware):
     const tls = u.protocol !== 'mqtt:' && u.protocol !== 'tcp:';
     sub = `mosquitto_sub -h ${u.hostname} -p ${u.port || (tls ? 8883 : 1883)}${tls ? ' --insecure --capath /etc/ssl/certs' : ''} -t '#' -v`;
   }
+  const profileIds = [...new Set(vm.modems.map((m) => m.profile.id))];
   const serialLines =
     vm.modems.length === 1
       ? [`  serial:  ${serial}${vm.linkPath ? ` -> ${vm.devicePath}` : ''}`]
-      : vm.modems.map((m) => `  ${m.name.padEnd(8)} ${m.linkPath ?? m.devicePath}${m.linkPath ? ` -> ${m.devicePath}` : ''}  IMEI ${m.imei}`);
+      : vm.modems.map((m) => `  ${m.name.padEnd(8)} ${m.linkPath ?? m.devicePath}${m.linkPath ? ` -> ${m.devicePath}` : ''}  IMEI ${m.imei}${profileIds.length > 1 ? `  ${m.profile.id}` : ''}`);
+  // Several profiles: name them all (each modem's own is on its line below).
+  const head =
+    profileIds.length > 1
+      ? `vmodem × ${vm.modems.length}: ${profileIds.join(', ')}`
+      : `vmodem ${vm.profile.id} (${vm.profile.module})${vm.modems.length > 1 ? ` × ${vm.modems.length}` : ''}`;
   return [
-    `vmodem ${vm.profile.id} (${vm.profile.module})${vm.modems.length > 1 ? ` × ${vm.modems.length}` : ''}`,
+    head,
     ...serialLines,
     `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
     ...(vm.broker?.tlsUrl ? [`  tls:     ${vm.broker.tlsUrl} (CA ${vm.broker.caPath})`] : []),
@@ -395,9 +464,33 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     return;
   }
   const logger = log;
+  if (o.broker !== undefined) {
+    // Started anyway (the broker may come later), but say so now rather than at the first AT+QMTOPEN.
+    const problem = await probeBroker(o.broker);
+    if (problem) io.stderr.write(`vmodem: warning: the broker ${o.broker} is not reachable (${problem}); the firmware's opens fail until it is\n`);
+  }
   let firmware: DemoFirmware | undefined;
   if (o.demo) firmware = startDemoFirmware(vm, o.demo.intervalMs, logger);
-  io.stdout.write(`${banner(vm, o.timing, firmware)}\n`);
+  const info = readyInfo(vm, o.timing);
+  io.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${banner(vm, o.timing, firmware)}\n`);
+  const stopMonitor = o.monitor ? attachMonitor(vm.modems, (s) => void io.stdout.write(s), Boolean(io.stdout.isTTY) && !process.env.NO_COLOR) : () => {};
+  if (o.readyFile !== undefined) {
+    try {
+      writeReadyFile(o.readyFile, info);
+    } catch (err) {
+      io.stderr.write(`vmodem: --ready-file ${o.readyFile}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+    }
+  }
+  const stopWatch =
+    o.exitWithParent === false
+      ? () => {}
+      : watchStarters({
+          ...(io.starters ?? {}),
+          onGone: (reason) => {
+            logger.info({ reason }, 'the process that started vmodem is gone');
+            stop('parent-exit');
+          },
+        });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -410,6 +503,9 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     }, STOP_TIMEOUT_MS);
     giveUp.unref();
     for (const [sig, fn] of handlers) io.signals.off(sig, fn);
+    stopWatch();
+    stopMonitor();
+    if (o.readyFile !== undefined) removeReadyFile(o.readyFile);
     (firmware?.stop() ?? Promise.resolve()).then(() => vm.stop()).then(
       () => {
         clearTimeout(giveUp);
