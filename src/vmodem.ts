@@ -27,6 +27,10 @@ import { recordingToTranscript } from './record/to-transcript.js';
 import { loadProfile } from './profiles/load-profile.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
+import { parseRedisUrl, type RedisEndpoint } from './util/redis-url.js';
+import { checkRedis } from './util/redis-conn.js';
+import { startClusterDirectory, type ClusterDirectory } from './control/cluster-directory.js';
+import os from 'node:os';
 
 export const DEFAULT_PROFILE = 'quectel-ec200';
 export const DEFAULT_LINK = '/tmp/vmodem0';
@@ -86,6 +90,14 @@ export interface VmodemOptions {
    * they are up; see the README, "Scenarios". A file that does not parse fails the start.
    */
   scenario?: string | Scenario;
+  /**
+   * Be one node of a cluster meeting in this Redis (`redis://host:port`, issue 12 §1): the
+   * embedded broker shares messages, retained messages and sessions with the other nodes, the
+   * virtual cloud shares its registrations and firmware, and the modems are listed cluster-wide.
+   */
+  cluster?: string;
+  /** This node's id in the cluster (default `<hostname>-<pid>`). */
+  nodeId?: string;
 }
 
 /** The modem's radio overrides: its own `radio:` over the shared one (operator and PSM merged per field). */
@@ -145,6 +157,8 @@ export interface RunningVmodem {
   readonly control?: ControlServer;
   /** The scenario run, when `scenario` was given. */
   readonly scenario?: ScenarioRun;
+  /** With `cluster`: this node's entry in the cluster's modem list, and the list itself. */
+  readonly cluster?: ClusterDirectory;
   /** The modem by index or name. */
   find(ref: string | number): ModemInstance | undefined;
   /** Stop the modems, remove the links, close the broker. Idempotent. */
@@ -303,6 +317,20 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       throw new VmodemConfigError((err as Error).message);
     }
   }
+  let cluster: { redis: RedisEndpoint; nodeId: string } | undefined;
+  if (opts.cluster !== undefined) {
+    if (opts.broker !== undefined) throw new VmodemConfigError('--cluster makes the embedded broker a cluster node; it cannot be combined with --broker');
+    let redis: RedisEndpoint;
+    try {
+      redis = parseRedisUrl(opts.cluster);
+      await checkRedis(redis);
+    } catch (err) {
+      throw new VmodemConfigError(`--cluster: ${(err as Error).message.replace(/^--cluster /, '')}`);
+    }
+    const nodeId = opts.nodeId ?? `${os.hostname()}-${process.pid}`;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) throw new VmodemConfigError(`--node-id ${nodeId}: use 1–64 letters, digits, '.', '_' or '-'`);
+    cluster = { redis, nodeId };
+  }
   if (opts.stateDir) {
     try {
       await ensureDir(opts.stateDir);
@@ -334,6 +362,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         port: mqttPort,
         log,
         ...(opts.stateDir ? { tlsPort: opts.mqttTlsPort ?? 0, stateDir: opts.stateDir } : {}),
+        ...(cluster ? { cluster } : {}),
       });
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
@@ -354,6 +383,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         ...(opts.registry ? { registryPath: opts.registry } : {}),
         ...(opts.firmwareDir ? { firmwareDir: opts.firmwareDir } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir, httpsPort: opts.cloudHttpsPort ?? 0 } : {}),
+        ...(cluster ? { cluster } : {}),
       });
     } catch (err) {
       await rollback();
@@ -431,11 +461,30 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   const find = (ref: string | number) =>
     typeof ref === 'number' || /^\d+$/.test(ref) ? instances[Number(ref)] : instances.find((m) => m.name === ref);
 
+  let directory: ClusterDirectory | undefined;
+  if (cluster) {
+    try {
+      directory = await startClusterDirectory({ ...cluster, modems: instances, brokerUrl, log });
+    } catch (err) {
+      await rollback();
+      throw new VmodemConfigError(`--cluster: ${(err as Error).message}`);
+    }
+    const d = directory;
+    undo.push(() => d.close());
+  }
+
   let control: ControlServer | undefined;
   if (opts.control) {
     try {
       control = await startControlServer(
-        { modems: instances, find, brokerUrl, toTranscript: recordingToTranscript, ...(cloud ? { registry: cloud.registry } : {}) },
+        {
+          modems: instances,
+          find,
+          brokerUrl,
+          toTranscript: recordingToTranscript,
+          ...(cloud ? { registry: cloud.registry } : {}),
+          ...(directory ? { cluster: directory } : {}),
+        },
         { port: opts.control.port, token: opts.control.token, log, ...(opts.control.ui ? { ui: opts.control.ui } : {}) },
       );
     } catch (err) {
@@ -444,6 +493,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     }
     const c = control;
     undo.push(() => c.close());
+    directory?.announce({ control: c.url });
   }
 
   let scenarioRun: ScenarioRun | undefined;
@@ -460,7 +510,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
 
   let stopping: Promise<void> | undefined;
   const first = instances[0]!;
-  log.info({ profile: first.profile.id, device: first.devicePath, link: first.linkPath, broker: brokerUrl, modems: instances.length }, 'vmodem started');
+  log.info(
+    { profile: first.profile.id, device: first.devicePath, link: first.linkPath, broker: brokerUrl, modems: instances.length, ...(cluster ? { cluster: cluster.redis.display, node: cluster.nodeId } : {}) },
+    'vmodem started',
+  );
   return {
     profile: first.profile,
     modem: first.modem,
@@ -473,6 +526,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     cloud,
     control,
     scenario: scenarioRun,
+    cluster: directory,
     find,
     stop: () =>
       (stopping ??= (async () => {

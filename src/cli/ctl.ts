@@ -179,6 +179,22 @@ export function registerCtl(program: Command, io: CliIo, status: CliStatus): Com
     }),
   );
 
+  sub('cluster', 'With vmodem start --cluster: list the modems of every node (name, node, state, profile, IMEI), from Redis.')
+    .option('--nodes', 'list the live nodes instead (id, host, pid, broker, control API, modems)')
+    .action(
+      op(async (client, o, c) => {
+        if (c.opts<{ nodes?: boolean }>().nodes) {
+          const r = await client.request<{ nodes: { node: string; host: string; pid: number; broker?: string; control?: string; modems: number }[] }>('GET', '/v1/cluster/nodes');
+          if (o.json) return out(JSON.stringify(r.nodes));
+          for (const n of r.nodes) out(`${n.node.padEnd(24)}${`${n.host} pid ${n.pid}`.padEnd(28)}${String(n.modems).padStart(6)} modems  ${n.broker ?? ''}  ${n.control ?? ''}`);
+          return;
+        }
+        const r = await client.request<{ modems: { name: string; node: string; state: string; profile: string; imei: string }[] }>('GET', '/v1/cluster/modems');
+        if (o.json) return out(JSON.stringify(r.modems));
+        for (const m of r.modems) out(`${m.name.padEnd(12)}${m.node.padEnd(24)}${m.state.padEnd(11)}${m.profile.padEnd(16)}IMEI ${m.imei}`);
+      }),
+    );
+
   // ---- readiness (issue 14 §4) ----
 
   sub(

@@ -160,6 +160,8 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
         .conflicts('broker'),
     )
     .option('--scenario <file>', 'run a scenario (YAML timeline of faults and cloud messages) once the modems are up')
+    .option('--cluster <url>', 'make the embedded broker one node of a cluster meeting in this Redis (redis://host:port): messages, retained messages, sessions, the cloud\'s registrations and the modem list are shared')
+    .option('--node-id <id>', 'this node\'s id in the cluster (default <hostname>-<pid>)')
     .option('--config <file>', 'read settings and a modems list from a YAML file (flags given here win over it)')
     .addOption(new Option('--control-port <n>', 'serve the HTTP + WebSocket control API on 127.0.0.1:<n> (0 = a free port; URL and token printed)').argParser(portNumber))
     .option('--control-token <token>', 'token the control API requires (default: a random one, printed in the banner)')
@@ -324,6 +326,8 @@ interface StartOptions {
   controlPort?: number;
   controlToken?: string;
   scenario?: string;
+  cluster?: string;
+  nodeId?: string;
   config?: string;
   profile: string;
   link: string;
@@ -390,6 +394,7 @@ function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware):
     head,
     ...serialLines,
     `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
+    ...(vm.cluster ? [`  cluster: node ${vm.cluster.nodeId} (list every node's modems: vmodem ctl cluster)`] : []),
     ...(vm.broker?.tlsUrl ? [`  tls:     ${vm.broker.tlsUrl} (CA ${vm.broker.caPath})`] : []),
     ...(vm.cloud?.http?.httpUrl ? [`  cloud:   ${vm.cloud.http.httpUrl}${vm.cloud.http.httpsUrl ? `  ${vm.cloud.http.httpsUrl}` : ''}${vm.cloud.registry.strict ? '' : ' (no registry: any sign-in accepted)'}`] : []),
     `  timing:  ${timing}`,
@@ -419,7 +424,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     let cfg: VmodemConfig | undefined;
     if (o.config !== undefined) {
       // Every flag of `start` may be a key of the file; flags given on the command line win.
-      const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config' && !f.startsWith('no-'));
+      const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config');
       cfg = loadConfigFile(o.config, { extraKeys: flags });
       if (cmd) applyConfigToStartOptions(cfg, cmd, o as unknown as Record<string, unknown>);
     }
@@ -450,6 +455,8 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.cloudHttpPort !== undefined ? { cloudHttpPort: o.cloudHttpPort } : {}),
       ...(o.cloudHttpsPort !== undefined ? { cloudHttpsPort: o.cloudHttpsPort } : {}),
       ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
+      ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
+      ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
       ...(cfg?.radio ? { radio: cfg.radio } : {}),
       ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken, ...(o.ui ? { ui: true } : {}) } } : {}),

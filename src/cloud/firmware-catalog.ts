@@ -35,19 +35,30 @@ export class FirmwareCatalog {
   /** MD5s of catalog files, keyed by path, valid while size and mtime are unchanged. */
   private readonly md5Cache = new Map<string, { size: number; mtimeMs: number; md5: string }>();
 
+  /** Told of every add/remove made through this catalog (a cluster shares them, redis-cloud-state.ts). */
+  private changed: ((name: string, data: Buffer | null) => void) | undefined;
+
   /** @param dir a directory of image files (optional). */
   constructor(readonly dir?: string) {}
 
+  /** Be told of each add (data) and remove (null) made here; `quiet` ones (a peer's) are not told. */
+  onChange(fn: ((name: string, data: Buffer | null) => void) | undefined): void {
+    this.changed = fn;
+  }
+
   /** Add (or replace) an in-memory image; it shadows a catalog file of the same name. */
-  add(name: string, data: Buffer): FirmwareImage {
+  add(name: string, data: Buffer, opts: { quiet?: boolean } = {}): FirmwareImage {
     if (!validFirmwareName(name)) throw new Error(`firmware name ${JSON.stringify(name)}: use letters, digits, '.', '_' or '-'`);
     const image: FirmwareImage = { name, size: data.length, md5: createHash('md5').update(data).digest('hex'), data, path: undefined };
     this.memory.set(name, image);
+    if (!opts.quiet) this.changed?.(name, data);
     return image;
   }
 
-  remove(name: string): boolean {
-    return this.memory.delete(name);
+  remove(name: string, opts: { quiet?: boolean } = {}): boolean {
+    const had = this.memory.delete(name);
+    if (had && !opts.quiet) this.changed?.(name, null);
+    return had;
   }
 
   async get(name: string): Promise<FirmwareImage | undefined> {

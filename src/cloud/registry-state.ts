@@ -11,7 +11,7 @@ import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
 import { PLATFORMS, type DeviceEntry, type DeviceRegistry, type Platform } from './registry.js';
 
-interface PersistedDevice {
+export interface PersistedDevice {
   platform: Platform;
   productId: string;
   deviceName: string;
@@ -35,29 +35,34 @@ export interface RegistryStateStore {
   close(): Promise<void>;
 }
 
-function snapshot(registry: DeviceRegistry): StateFile {
+/** What is kept of one device: its dynamic state, and only the credentials the cloud issued. */
+export function persistedDevice(d: DeviceEntry): PersistedDevice {
+  const p: PersistedDevice = {
+    platform: d.platform,
+    productId: d.productId,
+    deviceName: d.deviceName,
+    registered: d.registered,
+    activated: d.activated,
+  };
+  // Only credentials the cloud issued; the registry file stays the source of the others.
+  if (d.registered) {
+    if (d.deviceSecret !== undefined) p.deviceSecret = d.deviceSecret;
+    if (d.clientId !== undefined) p.clientId = d.clientId;
+    if (d.deviceToken !== undefined) p.deviceToken = d.deviceToken;
+  }
+  return p;
+}
+
+export function snapshot(registry: DeviceRegistry): StateFile {
   const devices: PersistedDevice[] = [];
   for (const d of registry.devices()) {
     if (!d.registered && !d.activated) continue;
-    const p: PersistedDevice = {
-      platform: d.platform,
-      productId: d.productId,
-      deviceName: d.deviceName,
-      registered: d.registered,
-      activated: d.activated,
-    };
-    // Only credentials the cloud issued; the registry file stays the source of the others.
-    if (d.registered) {
-      if (d.deviceSecret !== undefined) p.deviceSecret = d.deviceSecret;
-      if (d.clientId !== undefined) p.clientId = d.clientId;
-      if (d.deviceToken !== undefined) p.deviceToken = d.deviceToken;
-    }
-    devices.push(p);
+    devices.push(persistedDevice(d));
   }
   return { version: 1, devices };
 }
 
-function validEntry(e: unknown): e is PersistedDevice {
+export function validEntry(e: unknown): e is PersistedDevice {
   if (typeof e !== 'object' || e === null) return false;
   const o = e as Record<string, unknown>;
   const optString = (k: string): boolean => o[k] === undefined || typeof o[k] === 'string';
@@ -127,7 +132,8 @@ export async function attachRegistryState(registry: DeviceRegistry, file: string
   };
 }
 
-function apply(registry: DeviceRegistry, e: PersistedDevice, log: Logger): void {
+/** Put a persisted (or another cluster node's) device state into the registry without a 'change' event. */
+export function apply(registry: DeviceRegistry, e: PersistedDevice, log: Logger): void {
   const where = { platform: e.platform, productId: e.productId, deviceName: e.deviceName };
   let product = registry.product(e.platform, e.productId);
   if (!product) {

@@ -31,6 +31,8 @@ import { startCloudHttp, type CloudHttp } from './http-endpoints.js';
 import { DeviceRegistry } from './registry.js';
 import { loadRegistry } from './registry-file.js';
 import { attachRegistryState, type RegistryStateStore } from './registry-state.js';
+import { shareCloudState, type SharedCloudState } from './redis-cloud-state.js';
+import type { RedisEndpoint } from '../util/redis-url.js';
 import { aliyunSignIn } from './schemes/aliyun.js';
 import { huaweiSignIn } from './schemes/huawei.js';
 import { onenetSignIn } from './schemes/onenet.js';
@@ -192,6 +194,8 @@ export interface StartVirtualCloudOptions {
   now?: () => number;
   acceptUnrecognised?: boolean;
   log?: Logger;
+  /** A cluster node: share registrations, activations and firmware images with the other nodes through this Redis. */
+  cluster?: { redis: RedisEndpoint; nodeId: string };
 }
 
 export interface RunningCloud {
@@ -217,6 +221,15 @@ export async function startVirtualCloud(opts: StartVirtualCloudOptions): Promise
   if (opts.acceptUnrecognised !== undefined) cloudOpts.acceptUnrecognised = opts.acceptUnrecognised;
   const cloud = new VirtualCloud(cloudOpts);
   const firmware = new FirmwareCatalog(opts.firmwareDir);
+  let shared: SharedCloudState | undefined;
+  if (opts.cluster) {
+    try {
+      shared = await shareCloudState(registry, firmware, { ...opts.cluster, log });
+    } catch (err) {
+      await state?.close();
+      throw err;
+    }
+  }
 
   let http: CloudHttp | undefined;
   if (opts.httpPort !== undefined || opts.httpsPort !== undefined) {
@@ -238,6 +251,7 @@ export async function startVirtualCloud(opts: StartVirtualCloudOptions): Promise
         ...(opts.now ? { now: opts.now } : {}),
       });
     } catch (err) {
+      await shared?.close();
       await state?.close();
       throw err;
     }
@@ -259,6 +273,7 @@ export async function startVirtualCloud(opts: StartVirtualCloudOptions): Promise
       (closing ??= (async () => {
         detach();
         await http?.close();
+        await shared?.close();
         await state?.close();
       })()),
   };

@@ -478,6 +478,16 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
     };
   }
 
+  /**
+   * One word for the cluster's modem list (issue 12 §1): 'connected' while an MQTT connection is
+   * open, 'online' when the data path is up but no connection is, 'offline' otherwise.
+   */
+  clusterState(): 'connected' | 'online' | 'offline' {
+    const { modem, faults } = this.parts;
+    if (faults.connectionCount > 0) return 'connected';
+    return modem.network.dataReady ? 'online' : 'offline';
+  }
+
   /** This modem's sessions on the embedded broker and what each is subscribed to. */
   private brokerSessions(): { clientId: string; subscriptions: { topic: string; qos: number }[] }[] | undefined {
     const broker = this.parts.broker;

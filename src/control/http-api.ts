@@ -19,6 +19,7 @@ import type { AckFault } from './broker-faults.js';
 import { ControlError, type ControlEvent, type DevicePublish, type ModemController, type Override } from './controller.js';
 import type { OpenFault } from './network-faults.js';
 import type { DeviceRegistry } from '../cloud/registry.js';
+import type { ClusterDirectory } from './cluster-directory.js';
 import { defaultDashboardDir, loadDashboardFiles, pageHeaders, registryEntriesFor, type DashboardFiles } from './dashboard.js';
 import type { HostAccess } from './host-access.js';
 import { EVENTS_PROTOCOL, MAX_BUFFERED, MAX_FROM_CLIENT, rejectUpgrade, TOKEN_PROTOCOL_PREFIX } from './websocket.js';
@@ -53,6 +54,8 @@ export interface ControlTarget {
    * recordingToTranscript, passed in by the composition root (record and control are siblings).
    */
   readonly toTranscript?: (recording: string) => string;
+  /** With `vmodem start --cluster`: every node's modems, from Redis (cluster-directory.ts). */
+  readonly cluster?: Pick<ClusterDirectory, 'nodeId' | 'listModems' | 'listNodes'>;
 }
 
 export interface ControlServerOptions {
@@ -671,7 +674,7 @@ function parseJsonBody(raw: Buffer): Json {
 interface Resolved {
   modem?: ControlledModem;
   route?: Route;
-  top?: 'modems' | 'events' | 'root' | 'transcript';
+  top?: 'modems' | 'events' | 'root' | 'transcript' | 'cluster-modems' | 'cluster-nodes';
 }
 
 function decodeSegment(s: string): string {
@@ -688,6 +691,8 @@ function resolvePath(target: ControlTarget, pathname: string): Resolved {
   if (parts.length === 1) return { top: 'root' };
   if (parts[1] === 'events' && parts.length === 2) return { top: 'events' };
   if (parts[1] === 'transcript' && parts.length === 2) return { top: 'transcript' };
+  if (parts[1] === 'cluster' && parts.length === 3 && parts[2] === 'modems') return { top: 'cluster-modems' };
+  if (parts[1] === 'cluster' && parts.length === 3 && parts[2] === 'nodes') return { top: 'cluster-nodes' };
   if (parts[1] !== 'modems') throw notFound(pathname);
   if (parts.length === 2) return { top: 'modems' };
   if (parts.length > 4) throw notFound(pathname);
@@ -716,6 +721,8 @@ function methodNotAllowed(method: string, allowed: string[]): ApiError {
 const ENDPOINTS = [
   'GET /v1',
   'GET /v1/modems',
+  'GET /v1/cluster/modems (with --cluster: every node\'s modems {name, node, state, …})',
+  'GET /v1/cluster/nodes (with --cluster: the live nodes)',
   'POST /v1/transcript ({recording: "<.jsonl text>"} → {transcript: "<.at text>"})',
   'GET /v1/events (WebSocket, subprotocol vmodem.v1; ?modem=<ref>&types=serial,urc,mqtt,state; token as Authorization, ?token= or subprotocol token.<token>)',
   ...MODEM_ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} /v1/modems/{ref}${r.path ? `/${r.path}` : ''}`)),
@@ -848,6 +855,13 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
     if (r.top === 'modems') {
       if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
       return send(res, 200, { modems: target.modems.map(modemSummary) });
+    }
+    if (r.top === 'cluster-modems' || r.top === 'cluster-nodes') {
+      if (method !== 'GET') throw methodNotAllowed(method, ['GET']);
+      const cluster = target.cluster;
+      if (!cluster) throw new ApiError(404, 'not-clustered', 'this vmodem is not a cluster node (start it with --cluster redis://host:port)');
+      if (r.top === 'cluster-nodes') return send(res, 200, { node: cluster.nodeId, nodes: await cluster.listNodes() } as unknown as Json);
+      return send(res, 200, { node: cluster.nodeId, modems: await cluster.listModems() } as unknown as Json);
     }
     if (r.top === 'transcript') {
       if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
