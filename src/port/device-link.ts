@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { holds } from './device-holders.js';
 
 function code(err: unknown): string {
   return (err as NodeJS.ErrnoException | undefined)?.code ?? String(err);
@@ -97,24 +98,6 @@ async function readOwner(abs: string): Promise<LinkOwner | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Whether process `pid` has `device` open. Unknown (no /proc, not ours to read) counts as yes. */
-async function holds(pid: number, device: string): Promise<boolean> {
-  let fds: string[];
-  try {
-    fds = await fsp.readdir(`/proc/${pid}/fd`);
-  } catch (err) {
-    return code(err) !== 'ENOENT';
-  }
-  for (const fd of fds) {
-    try {
-      if ((await fsp.readlink(`/proc/${pid}/fd/${fd}`)) === device) return true;
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return false;
 }
 
 /** The recorded owner of the link at `abs` (pointing at `target`), if that owner is still running. */

@@ -12,12 +12,23 @@
  * 'host-open' / 'host-close' events (logged once at info level).
  *
  * Semantics: events arrive asynchronously through a pipe, so their order relative to the data
- * stream is not guaranteed. Every open and close of the device node by any process counts
- * (e.g. someone running `stty -F` on it), but descriptors inherited across fork/exec or opened
- * before the watch started do not produce an IN_OPEN; the close count is clamped at zero.
+ * stream is not guaranteed. 'host-open' fires when the device goes from free to held,
+ * 'host-close' when it goes back to free. Opens and closes are not counted: inotify merges an
+ * event identical to the last one still queued, so a process that opens the device twice in a
+ * row (libuv reopens a tty handed to tty.ReadStream) shows one IN_OPEN, and two closes in a row
+ * one IN_CLOSE (inotify(7), "successive identical events … are coalesced"). Instead each close
+ * is checked against who holds the device now (`/proc/<pid>/fd`, device-holders.ts; our own
+ * slave descriptor excluded): nobody → free. Somebody → the helper is asked to drain its queue
+ * first (an IN_OPEN is queued before the opener's descriptor appears in /proc), and if an open
+ * followed the close, the close was real (a firmware closing and reopening); otherwise the
+ * holder had opened it before (the merged case) and the device stays held. A second process
+ * opening while the first still holds the device can make that a close/open pair; the state
+ * after each event is right. Descriptors inherited across fork/exec or opened before the watch
+ * started do not produce an IN_OPEN; their closes are ignored while the device counts as free.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../util/logger.js';
+import { otherHolder } from './device-holders.js';
 
 const HELPER = String.raw`
 import ctypes, os, select, struct, sys
@@ -34,23 +45,32 @@ wd = libc.inotify_add_watch(fd, sys.argv[1].encode(), IN_OPEN | IN_CLOSE_WRITE |
 if wd < 0:
     out.write("error inotify_add_watch %d\n" % ctypes.get_errno()); out.flush(); sys.exit(1)
 out.write("ready %s\n" % sys.executable); out.flush()
+def drain():
+    buf = os.read(fd, 65536)
+    i, lines = 0, []
+    while i + 16 <= len(buf):
+        _wd, mask, _cookie, n = struct.unpack_from("iIII", buf, i)
+        i += 16 + n
+        if mask & IN_OPEN: lines.append("open")
+        if mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE): lines.append("close")
+        if mask & IN_IGNORED: lines.append("gone")
+    if lines:
+        out.write("\n".join(lines) + "\n"); out.flush()
+    if "gone" in lines:
+        sys.exit(0)
 while True:
     r = select.select([fd, 0], [], [])[0]
-    if 0 in r and not os.read(0, 4096):
-        sys.exit(0)
-    if fd in r:
-        buf = os.read(fd, 65536)
-        i, lines = 0, []
-        while i + 16 <= len(buf):
-            _wd, mask, _cookie, n = struct.unpack_from("iIII", buf, i)
-            i += 16 + n
-            if mask & IN_OPEN: lines.append("open")
-            if mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE): lines.append("close")
-            if mask & IN_IGNORED: lines.append("gone")
-        if lines:
-            out.write("\n".join(lines) + "\n"); out.flush()
-        if "gone" in lines:
+    if 0 in r:
+        asked = os.read(0, 4096)
+        if not asked:
             sys.exit(0)
+        # "sync": print every event queued so far, then "synced" (see the file comment).
+        for _ in range(asked.count(b"sync")):
+            while select.select([fd], [], [], 0)[0]:
+                drain()
+            out.write("synced\n"); out.flush()
+    if fd in r and select.select([fd], [], [], 0)[0]:
+        drain()
 `;
 
 /**
@@ -68,6 +88,12 @@ export interface HostWatchHandlers {
   onClose(): void;
 }
 
+export interface HostWatchOptions {
+  readyTimeoutMs?: number;
+  /** This process's own descriptors on the device (the emulator's slave): not a host. */
+  ownFds?: readonly number[];
+}
+
 /**
  * Start watching `devicePath`. Resolves once the watch is in place (so opens from then on are
  * seen), or with `undefined` if host events are unavailable. Never rejects.
@@ -76,17 +102,24 @@ export function watchHost(
   devicePath: string,
   handlers: HostWatchHandlers,
   log: Logger,
-  readyTimeoutMs = 10_000,
+  opts: HostWatchOptions = {},
 ): Promise<HostWatcher | undefined> {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const ownFds = opts.ownFds ?? [];
   return new Promise((resolve) => {
     let child: ChildProcess;
     let settled = false;
     let stopped = false;
-    let openCount = 0;
+    let held = false;
     let timer: NodeJS.Timeout | undefined;
+    /** Event lines not handled yet, in order; handled one at a time (a close awaits its check). */
+    const queue: string[] = [];
+    let pumping = false;
+    let synced: (() => void) | undefined;
 
     const stop = (): void => {
       stopped = true;
+      synced?.();
       if (timer) clearTimeout(timer);
       child.stdout?.removeAllListeners('data');
       child.stdin?.end();
@@ -137,6 +170,7 @@ export function watchHost(
       settle(undefined, err.message);
     });
     child.on('exit', (code, signal) => {
+      synced?.();
       if (!settled) settle(undefined, `helper exited (${code ?? signal}) ${stderr.trim()}`);
       else if (!stopped) log.warn({ code, signal, stderr: stderr.trim() }, 'host watcher exited');
     });
@@ -156,20 +190,61 @@ export function watchHost(
           settle({ stop });
         } else if (line.startsWith('error')) {
           settle(undefined, line);
-        } else if (stopped) {
-          // ignore
-        } else if (line === 'open') {
-          openCount++;
-          log.debug({ openCount }, 'host opened device');
-          if (openCount === 1) handlers.onOpen();
-        } else if (line === 'close') {
-          if (openCount === 0) continue;
-          openCount--;
-          log.debug({ openCount }, 'host closed device');
-          if (openCount === 0) handlers.onClose();
+        } else if (line === 'synced') {
+          synced?.();
+        } else if (!stopped && (line === 'open' || line === 'close')) {
+          queue.push(line);
+          void pump();
         }
       }
     });
+
+    /** Every event the helper has queued so far is in `queue` once this resolves. */
+    const sync = (): Promise<void> =>
+      new Promise((done) => {
+        synced = () => {
+          synced = undefined;
+          done();
+        };
+        if (stopped || !child.stdin?.writable) return synced();
+        child.stdin.write('sync\n');
+      });
+
+    /** A close event: is the device free now? (file comment: merged events) */
+    const closedForGood = async (): Promise<boolean> => {
+      const holder = await otherHolder(devicePath, ownFds);
+      if (!holder) return true;
+      await sync();
+      const reopened = queue.includes('open');
+      log.debug({ holder, reopened }, reopened ? 'host closed and reopened device' : 'host closed device, still held');
+      return reopened;
+    };
+
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        for (let line = queue.shift(); line !== undefined && !stopped; line = queue.shift()) {
+          if (line === 'open') {
+            log.debug({ held }, 'host opened device');
+            if (!held) {
+              held = true;
+              handlers.onOpen();
+            }
+          } else if (held && (await closedForGood()) && !stopped) {
+            held = false;
+            log.debug('host closed device');
+            handlers.onClose();
+          }
+        }
+      } catch (err) {
+        // A handler's bug or an unreadable /proc must not end the process; the watch goes on.
+        log.warn({ err }, 'host watch event failed');
+      } finally {
+        pumping = false;
+      }
+      if (queue.length > 0 && !stopped) void pump();
+    };
 
     timer = setTimeout(() => settle(undefined, 'helper did not start in time'), readyTimeoutMs);
   });

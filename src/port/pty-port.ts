@@ -400,6 +400,7 @@ export async function openPtyPort(opts: PtyPortOptions = {}): Promise<PtyPort> {
           raw.path,
           { onOpen: () => p.emit('host-open'), onClose: () => p.emit('host-close') },
           log,
+          { ownFds: [slaveFd] },
         ),
       );
     }

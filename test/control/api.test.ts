@@ -53,7 +53,9 @@ describe('control API: HTTP surface', () => {
       name: 'modem0',
       index: 0,
       profile: 'quectel-ec200',
-      network: { cfun: 1, regStat: 1, rssi: 24, ber: 99 },
+      network: { cfun: 1, regStat: 1, rssi: 24, ber: 99, sim: true },
+      // No Wi-Fi on a cellular module: the dashboard hides its access-point controls.
+      wifi: null,
       serial: { echo: true, baud: 0 },
       faults: { latencyMs: 0, down: false, stalled: false, connections: 1 },
       clientIds: ['insp-dev'],
@@ -197,6 +199,22 @@ describe('control API: HTTP surface', () => {
       });
       expect(err).toBe('ECONNREFUSED');
     }
+  });
+
+  it('inspects a Wi-Fi module with its station (what the dashboard shows Wi-Fi controls for); a cellular one answers wifi with 409 no-wifi', async () => {
+    const token = 'wifi-inspect-token-1';
+    const vm = await startVmodem({ profile: 'tencent-qcloud', link: null, mqttPort: 0, timing: 'fast', control: { port: 0, token } });
+    onCleanup(() => vm.stop());
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${vm.control!.url}/v1/modems/0${path}`, { method, headers: { Authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: (await r.json()) as any };
+    };
+    expect((await call('GET', '')).json.wifi).toMatchObject({ apPresent: true });
+    expect(await call('POST', '/wifi', { ap: false, rssi: -70 })).toEqual({ status: 200, json: { ok: true } });
+    expect((await call('GET', '')).json.wifi).toMatchObject({ apPresent: false, rssi: -70 });
+
+    const c = await startControlled();
+    await expectError(c.api('POST', '/v1/modems/0/wifi', { ap: false }), 409, 'no-wifi');
   });
 
   it('uses a given token, refuses a bad one, a port in use, and stops cleanly', async () => {

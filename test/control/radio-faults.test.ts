@@ -20,7 +20,7 @@ describe('control API: registration-state, sim, deactivate-context over HTTP', (
     await expectUrc(fw, '+CEREG: 5,"1A2B","0C8D7F01",7');
     await op('registration-state', { state: 'denied', rejectCause: 11 });
     await expectUrc(fw, '+CEREG: 3,"1A2B","0C8D7F01",7,0,11');
-    expect((await api('GET', '/v1/modems/0')).json.network).toMatchObject({ regStat: 3, dataReady: false });
+    expect((await api('GET', '/v1/modems/0')).json.network).toMatchObject({ regStat: 3, rejectCause: 11, dataReady: false });
     await op('registration-state', { state: 'none' });
     await expectUrc(fw, '+CEREG: 0');
     await op('registration-state', { state: 'home' });
@@ -46,12 +46,13 @@ describe('control API: registration-state, sim, deactivate-context over HTTP', (
     expect(out.startsWith(urc('+CPIN: NOT READY'))).toBe(true);
     expect(await fw.at('AT+CPIN?')).toBe('AT+CPIN?\r\r\n+CME ERROR: 10\r\n');
     expect(await fw.at('AT+QCCID')).toBe('AT+QCCID\r\r\n+CME ERROR: 10\r\n');
-    expect((await api('GET', '/v1/modems/0')).json.network).toMatchObject({ dataReady: false });
+    expect((await api('GET', '/v1/modems/0')).json.network).toMatchObject({ dataReady: false, sim: false });
     await op('sim', { present: true });
     await expectUrc(fw, '+CPIN: READY');
     await expectUrc(fw, '+QIND: SMS DONE');
     await expectUrc(fw, '+QIND: PB DONE');
     expect(await fw.at('AT+CPIN?')).toBe(reply('AT+CPIN?', '+CPIN: READY'));
+    expect((await api('GET', '/v1/modems/0')).json.network).toMatchObject({ sim: true });
     await openAndConnect(fw, 'sim-dev');
     const bad = await api('POST', '/v1/modems/0/sim', { present: 'no' });
     expect([bad.status, bad.json.error.code]).toEqual([400, 'bad-request']);
@@ -64,12 +65,14 @@ describe('control API: registration-state, sim, deactivate-context over HTTP', (
     const out = (await fw.readUntil(/\+QMTSTAT: 0,\d+\r\n/)).text;
     expect(out).toContain(urc('+QIURC: "pdpdeact",1'));
     expect(await fw.at('AT+QIACT?')).toBe(reply('AT+QIACT?'));
+    expect((await api('GET', '/v1/modems/0')).json.network.contexts).toContainEqual({ cid: 1, active: false });
     const again = await api('POST', '/v1/modems/0/deactivate-context', { cid: 1 });
     expect([again.status, again.json.error]).toEqual([409, { code: 'not-active', message: 'context 1 is not active' }]);
     const badCid = await api('POST', '/v1/modems/0/deactivate-context', { cid: 'one' });
     expect([badCid.status, badCid.json.error.code]).toEqual([400, 'bad-request']);
     expect(await fw.at('AT+QIACT=1')).toBe(reply('AT+QIACT=1'));
     expect(await fw.at('AT+QIACT?')).toBe(reply('AT+QIACT?', '+QIACT: 1,1,1,"10.68.12.34"'));
+    expect((await api('GET', '/v1/modems/0')).json.network.contexts).toContainEqual({ cid: 1, active: true });
     await openAndConnect(fw, 'ctx-dev');
   });
 });

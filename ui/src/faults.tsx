@@ -3,6 +3,10 @@ import { useState } from 'preact/hooks';
 import type { Api } from './api';
 import { bytesToBase64 } from './api';
 
+type RegState = 'home' | 'roaming' | 'denied' | 'none';
+/** 27.007 <stat> → the registration-state the control API takes. */
+const REG_STATE: Record<number, RegState> = { 0: 'none', 1: 'home', 2: 'none', 3: 'denied', 5: 'roaming' };
+
 export function FaultsPanel({ api, modem, inspect }: { api: Api; modem: string; inspect?: Record<string, any> }) {
   const [msg, setMsg] = useState<{ ok: boolean; text: string }>();
   const [code, setCode] = useState(5);
@@ -11,9 +15,21 @@ export function FaultsPanel({ api, modem, inspect }: { api: Api; modem: string; 
   const [latency, setLatency] = useState<number>();
   const [delay, setDelay] = useState<number>();
   const [version, setVersion] = useState('2.0.0');
+  const [reg, setReg] = useState<RegState>();
+  // 24.301 EMM cause 15 "no suitable cells in tracking area": the API's default for denied.
+  const [cause, setCause] = useState(15);
+  const [cid, setCid] = useState<number>();
+  const [wifiRssi, setWifiRssi] = useState<number>();
   const faults = inspect?.faults ?? {};
   const net = inspect?.network ?? {};
-  const registered = net.regStat === 1 || net.regStat === 5;
+  // Until a choice is made the selector shows what the network grants now (searching counts as none).
+  const shownReg: RegState = reg ?? REG_STATE[net.regStat as number] ?? 'none';
+  const simIn = net.sim !== false;
+  const active = ((net.contexts ?? []) as { cid: number; active: boolean }[]).filter((c) => c.active);
+  const shownCid = active.find((c) => c.cid === cid)?.cid ?? active[0]?.cid;
+  // null on modems without Wi-Fi (inspect()): their access-point controls are not shown.
+  const wifi = inspect?.wifi as { apPresent: boolean; rssi: number } | null | undefined;
+  const shownWifiRssi = wifiRssi ?? wifi?.rssi ?? -50;
 
   const run = async (label: string, op: string, body?: unknown, method: 'POST' | 'DELETE' = 'POST') => {
     try {
@@ -66,13 +82,49 @@ export function FaultsPanel({ api, modem, inspect }: { api: Api; modem: string; 
         <button type="button" onClick={() => void run('Refuse next connect', 'refuse-connect', { returnCode: code })}>Refuse next connect</button>
       </div>
       <h3>Network</h3>
-      <div class="buttons">
-        <button type="button" aria-pressed={!registered} onClick={() => void run(registered ? 'Registration lost' : 'Registration back', 'registration', { registered: !registered })}>
-          {registered ? 'Lose registration' : 'Registration back'}
+      <div class="row-inline">
+        <label>
+          Registration
+          <select value={shownReg} onChange={(e) => setReg(e.currentTarget.value as RegState)}>
+            <option value="home">home</option>
+            <option value="roaming">roaming</option>
+            <option value="denied">denied</option>
+            <option value="none">none (not registered)</option>
+          </select>
+        </label>
+        {shownReg === 'denied' && (
+          <label>
+            Reject cause
+            <input type="number" min={0} max={255} size={4} value={cause} onInput={(e) => setCause(Number(e.currentTarget.value))} />
+          </label>
+        )}
+        <button
+          type="button"
+          onClick={() =>
+            void run(`Registration ${shownReg}`, 'registration-state', shownReg === 'denied' ? { state: shownReg, rejectCause: cause } : { state: shownReg }).then(() => setReg(undefined))
+          }
+        >
+          Set registration
         </button>
-        <button type="button" onClick={() => void run('Pull SIM', 'sim', { present: false })}>Pull SIM</button>
-        <button type="button" onClick={() => void run('Insert SIM', 'sim', { present: true })}>Insert SIM</button>
-        <button type="button" onClick={() => void run('Deactivate PDP context', 'deactivate-context', { cid: 1 })}>Deactivate context</button>
+      </div>
+      <div class="row-inline">
+        <button type="button" aria-pressed={!simIn} onClick={() => void run(simIn ? 'Pull SIM' : 'Insert SIM', 'sim', { present: !simIn })}>
+          {simIn ? 'Pull SIM' : 'Insert SIM'}
+        </button>
+        <label>
+          PDP context
+          <select value={shownCid ?? ''} disabled={active.length === 0} onChange={(e) => setCid(Number(e.currentTarget.value))}>
+            {active.length === 0 && <option value="">none active</option>}
+            {active.map((c) => (
+              <option value={c.cid} key={c.cid}>
+                {c.cid}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={shownCid === undefined} onClick={() => void run(`Deactivate context ${shownCid}`, 'deactivate-context', { cid: shownCid })}>
+          Deactivate context
+        </button>
       </div>
       <div class="row-inline">
         <label>
@@ -93,6 +145,29 @@ export function FaultsPanel({ api, modem, inspect }: { api: Api; modem: string; 
         <span>Latency <output>{shownLatency} ms</output></span>
         <input type="range" min={0} max={5000} step={50} value={shownLatency} onInput={(e) => setLatency(Number(e.currentTarget.value))} onChange={(e) => void run('Latency', 'latency', { ms: Number(e.currentTarget.value) }).then(() => setLatency(undefined))} />
       </label>
+      {wifi && (
+        <>
+          <h3>Wi-Fi</h3>
+          <div class="buttons">
+            <button type="button" aria-pressed={!wifi.apPresent} onClick={() => void run(wifi.apPresent ? 'Access point off' : 'Access point back', 'wifi', { ap: !wifi.apPresent })}>
+              {wifi.apPresent ? 'Access point off the air' : 'Access point back'}
+            </button>
+          </div>
+          <label class="slider">
+            <span>
+              Wi-Fi signal <output>{shownWifiRssi} dBm</output>
+            </span>
+            <input
+              type="range"
+              min={-100}
+              max={0}
+              value={shownWifiRssi}
+              onInput={(e) => setWifiRssi(Number(e.currentTarget.value))}
+              onChange={(e) => void run('Wi-Fi signal', 'wifi', { rssi: Number(e.currentTarget.value) }).then(() => setWifiRssi(undefined))}
+            />
+          </label>
+        </>
+      )}
       <h3>Serial</h3>
       <label class="slider">
         <span>Response delay <output>{shownDelay} ms</output></span>

@@ -70,6 +70,7 @@ export function StatePanel({ about, inspect, demo }: { about?: About; inspect?: 
   const mqtt = (inspect?.mqtt ?? {}) as Record<string, unknown>;
   const clients = Object.entries(mqtt).filter(([k, v]) => k !== 'faults' && Array.isArray(v)) as [string, Record<string, unknown>[]][];
   const host = about?.host;
+  const wifi = inspect?.wifi as { state: string; apPresent: boolean; rssi: number; ssid: string | null; ip: string | null } | null | undefined;
   return (
     <section class="panel state" aria-labelledby="state-h">
       <header>
@@ -90,8 +91,23 @@ export function StatePanel({ about, inspect, demo }: { about?: About; inspect?: 
         <dd>
           <span class={`dot ${net.regStat === 1 || net.regStat === 5 ? 'ok' : 'bad'}`} />
           {net.regStat === undefined ? '–' : REG[net.regStat] ?? `stat ${net.regStat}`}
+          {net.regStat === 3 && net.rejectCause !== undefined ? ` (cause ${net.rejectCause})` : ''}
           {net.cfun !== undefined && net.cfun !== 1 ? ` (CFUN=${net.cfun})` : ''}
         </dd>
+        <dt>SIM</dt>
+        <dd>
+          <span class={`dot ${net.sim === false ? 'bad' : 'ok'}`} />
+          {net.sim === undefined ? '–' : net.sim ? 'inserted' : 'removed'}
+        </dd>
+        {wifi && (
+          <>
+            <dt>Wi-Fi</dt>
+            <dd>
+              <span class={`dot ${wifi.state === 'online' ? 'ok' : wifi.apPresent ? 'warn' : 'bad'}`} />
+              {wifi.ssid ?? 'no network'} · {wifi.state} · {wifi.rssi} dBm{wifi.apPresent ? '' : ' · access point off the air'}
+            </dd>
+          </>
+        )}
         <dt>Signal</dt>
         <dd>
           {rssi === undefined ? '–' : (

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { atThenUrc, onCleanup, openAndConnect, startE2e, useE2eCleanup, type E2e } from '../../helpers/e2e-harness.js';
 import { requires, which } from '../../helpers/requires.js';
+import { startVmodem } from '../../../src/vmodem.js';
 
 const need = requires('chromium', 'python3');
 const ARTIFACTS = path.resolve('test-artifacts', 'dashboard');
@@ -56,6 +57,44 @@ describe.skipIf(need.missing)(`dashboard in chromium${need.note}`, () => {
     await expect.poll(() => rows(page, 'urc', '+QMTSTAT: 0,1').count()).toBe(1);
     expect((await fw.readUntil('+QMTSTAT: 0,1\r\n')).text).toContain('+QMTSTAT: 0,1');
     await shot(page, 'drop-session');
+  });
+
+  it('"Pull SIM" from the keyboard prints +CPIN: NOT READY in the console and at the firmware, "Insert SIM" +CPIN: READY; the registration selector denies with a cause; no Wi-Fi controls on a cellular module', async () => {
+    const { page, fw } = await open();
+    const faults = page.getByRole('region', { name: 'Faults' });
+    expect(await faults.getByRole('button', { name: 'Access point off the air' }).count()).toBe(0);
+    await faults.getByRole('button', { name: 'Pull SIM' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => rows(page, 'urc', '+CPIN: NOT READY').count()).toBe(1);
+    expect((await fw.readUntil('+CPIN: NOT READY\r\n')).text).toContain('\r\n+CPIN: NOT READY\r\n');
+    await expect.poll(() => faults.getByRole('button', { name: 'Insert SIM' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.getByRole('region', { name: 'Module' }).textContent()).toContain('removed');
+    await shot(page, 'sim-out');
+    await faults.getByRole('button', { name: 'Insert SIM' }).focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => rows(page, 'urc', '+CPIN: READY').count()).toBe(1);
+    // Registration through the selector: denied with its reject cause.
+    await faults.getByLabel('Registration').selectOption('denied');
+    await faults.getByLabel('Reject cause').fill('11');
+    await faults.getByRole('button', { name: 'Set registration' }).click();
+    await expect.poll(() => faults.getByText('Registration denied: done').count()).toBe(1);
+    await expect.poll(() => page.getByRole('region', { name: 'Module' }).textContent()).toContain('registration denied (cause 11)');
+    await shot(page, 'registration-denied');
+  });
+
+  it('on a Wi-Fi module the access point goes off the air from the panel, and the station reports it', async () => {
+    const vm = await startVmodem({ profile: 'tencent-qcloud', link: null, mqttPort: 0, timing: 'fast', control: { port: 0, ui: true } });
+    onCleanup(() => vm.stop());
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    onCleanup(() => page.close());
+    await page.goto(vm.control!.uiUrl!);
+    const faults = page.getByRole('region', { name: 'Faults' });
+    await faults.getByRole('button', { name: 'Access point off the air' }).click();
+    await expect.poll(() => (vm.modems[0]!.controller.inspect().wifi as { apPresent: boolean }).apPresent).toBe(false);
+    await expect.poll(() => faults.getByRole('button', { name: 'Access point back' }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.getByRole('region', { name: 'Module' }).textContent()).toContain('access point off the air');
+    await expect.poll(() => faults.getByLabel(/Wi-Fi signal/).count()).toBe(1);
+    await shot(page, 'wifi-ap-off');
   });
 
   it('a publish from the form reaches the firmware end of the PTY as +QMTRECV', async () => {
