@@ -424,7 +424,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     let cfg: VmodemConfig | undefined;
     if (o.config !== undefined) {
       // Every flag of `start` may be a key of the file; flags given on the command line win.
-      const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config');
+      const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config' && !f.startsWith('no-'));
       cfg = loadConfigFile(o.config, { extraKeys: flags });
       if (cmd) applyConfigToStartOptions(cfg, cmd, o as unknown as Record<string, unknown>);
     }

@@ -294,12 +294,28 @@ function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
   });
 }
 
+/**
+ * A YAML syntax error in one line: the parser's message without its own position and excerpt
+ * (they span several lines), then the line and column with the text of that line — or "at the
+ * end of the file" when the parser only noticed there (issue 14 §9: a dangling `column 1:`).
+ */
+export function yamlProblem(err: { message: string; linePos?: [{ line: number; col: number }, ...unknown[]] }, text: string): string {
+  const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = err.linePos?.[0];
+  if (!pos) return what;
+  const lines = text.split(/\r?\n/);
+  const src = lines[pos.line - 1];
+  if (src === undefined || (src.trim() === '' && pos.line >= lines.length)) return `${what} (at the end of the file)`;
+  const excerpt = src.length > 60 ? `${src.slice(0, 60)}…` : src;
+  return `${what} (line ${pos.line}, column ${pos.col}: ${JSON.stringify(excerpt)})`;
+}
+
 /** Parse and check a config file's text; errors name the file, line and key. */
 export function parseConfig(text: string, opts: ParseConfigOptions = {}): VmodemConfig {
   const name = opts.file ?? 'vmodem.yaml';
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
-  if (doc.errors.length > 0) throw new VmodemConfigError(`config ${name}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0) throw new VmodemConfigError(`config ${name}: not valid YAML: ${yamlProblem(doc.errors[0]!, text)}`);
   const src = new Src(name, doc, lines);
   const root = yamlToJs(doc, (msg) => new VmodemConfigError(`config ${name}: not valid YAML: ${msg}`));
   if (root === null || root === undefined) throw new VmodemConfigError(`config ${name}: the file is empty`);
@@ -312,7 +328,8 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
     if (kind) settings[camel(key)] = checkValue(src, p, key, kind, value, baseDir);
     else if (extra.has(key)) settings[camel(key)] = value;
     else {
-      const known = [...Object.keys(KNOWN), ...extra, 'modems', 'radio'];
+      // extraKeys (the CLI's flags) repeat most KNOWN keys: name each once.
+      const known = [...new Set([...Object.keys(KNOWN), ...extra, 'modems', 'radio'])];
       throw src.error(p, `unknown setting "${key}" (settings: ${known.join(', ')})`);
     }
   }
