@@ -262,14 +262,6 @@ export class ControlClient {
     return this.post('data-template', o);
   }
 
-  /**
-   * Tencent data template: send a `control` (or `action`) from the cloud to the device and get
-   * the device's reply (`reply: null` when none came within `timeoutMs`).
-   */
-  dataTemplate(o: { method?: 'control' | 'action'; params: Record<string, unknown>; actionId?: string; productId?: string; deviceName?: string; timeoutMs?: number }): Promise<Record<string, unknown>> {
-    return this.post('data-template', o);
-  }
-
   // ---- events ----
 
   /**
