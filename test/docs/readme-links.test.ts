@@ -36,3 +36,14 @@ describe('README links', () => {
     expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 });
+
+describe('README profile table', () => {
+  it('names every profile with the module and manual title vmodem profiles prints', async () => {
+    const { listProfileIds, loadProfile } = await import('../../src/profiles/load-profile.js');
+    const rows = new Map([...readme.matchAll(/^\| `([a-z0-9-]+)` \| (.+?) \| (.+?) \|$/gm)].map((m) => [m[1]!, { module: m[2]!, manual: m[3]! }]));
+    for (const id of listProfileIds()) {
+      const p = loadProfile(id);
+      expect(rows.get(id), id).toEqual({ module: p.module, manual: p.manual.title });
+    }
+  });
+});
