@@ -47,6 +47,8 @@ export interface CoverageRow {
   set?: string;
   /** For commands outside the manual: where they come from. */
   origin?: string;
+  /** A manual command this module's build does not have (profile `omitCommands`; its notes say why). */
+  omitted?: boolean;
 }
 
 export interface Coverage {
@@ -70,7 +72,9 @@ export async function commandTables(profile: Profile, registry: CommandSetRegist
       id,
       (...args: Parameters<typeof factory>): CommandSet => {
         const set = factory(...args);
-        tables.push({ set: id, defs: set.commands });
+        // What the engine registers: the profile's omitCommands are left out (src/modem/modem.ts).
+        const omit = new Set((profile.omitCommands ?? []).map((n) => n.toUpperCase()));
+        tables.push({ set: id, defs: set.commands.filter((d) => !omit.has(d.name.toUpperCase())) });
         return set;
       },
     ]),
@@ -102,6 +106,7 @@ export async function coverage(profile: Profile, registry: CommandSetRegistry): 
     }
   }
   const used = new Set<CommandDef>();
+  const omitted = new Set((profile.omitCommands ?? []).map((n) => n.toUpperCase()));
   const manualCommands = manual.commands.map((c: ManualCommand): CoverageRow => {
     const hit = byName.get(c.name.toUpperCase());
     if (hit) used.add(hit.def);
@@ -111,6 +116,7 @@ export async function coverage(profile: Profile, registry: CommandSetRegistry): 
       forms: formsOf(hit?.def),
       ...(hit && hit.def.name.toUpperCase() !== c.name.toUpperCase() ? { as: `AT${hit.def.name}` } : {}),
       ...(hit ? { set: hit.set } : {}),
+      ...(!hit && omitted.has(c.name.toUpperCase()) ? { omitted: true } : {}),
     };
   });
   const extra: CoverageRow[] = [];
@@ -139,7 +145,7 @@ export function coverageMarkdown(c: Coverage): string {
   );
   out.push('## Commands the manual defines', '', '| command | § | test `=?` | query `?` | set `=…` | exec | notes |', '|---|---|---|---|---|---|---|');
   for (const r of c.manualCommands) {
-    const note = !r.set ? '**not implemented**' : r.as ? `implemented as \`${r.as}\`` : '';
+    const note = r.omitted ? 'not in this module\'s build (profile `omitCommands`, see its notes)' : !r.set ? '**not implemented**' : r.as ? `implemented as \`${r.as}\`` : '';
     out.push(`| \`${r.command}\` | ${r.section ?? ''} | ${mark(r.forms.test)} | ${mark(r.forms.query)} | ${mark(r.forms.set)} | ${mark(r.forms.exec)} | ${note} |`);
   }
   out.push('', '## Commands vmodem implements that the manual does not define', '', '| command | test `=?` | query `?` | set `=…` | exec | set | from |', '|---|---|---|---|---|---|---|');
@@ -156,7 +162,7 @@ export function coverageText(c: Coverage): string {
   const row = (r: CoverageRow, tail: string) =>
     `  ${r.command.padEnd(width)}${(r.section ?? '').padEnd(7)}${FORMS.map((f) => mark(r.forms[f]).padEnd(6)).join('')}${tail}`.trimEnd();
   const lines = [`${c.profile}: ${c.manual.title} (${c.manual.file})`, '', 'Commands the manual defines:', head('command')];
-  for (const r of c.manualCommands) lines.push(row(r, !r.set ? 'NOT IMPLEMENTED' : r.as ? `as ${r.as}` : ''));
+  for (const r of c.manualCommands) lines.push(row(r, r.omitted ? 'not in this build (omitCommands)' : !r.set ? 'NOT IMPLEMENTED' : r.as ? `as ${r.as}` : ''));
   lines.push('', 'Commands vmodem implements that the manual does not define:', head('command'));
   for (const r of c.extra) lines.push(row(r, r.origin ?? ''));
   return `${lines.join('\n')}\n`;

@@ -27,6 +27,13 @@
  *   `{"type":"update","version":n,"state":{"reported":{…}},"clientToken":…}` → the same shape with
  *   `"type":"update"` and the version one up). `"desired": null` clears desired state.
  *
+ * - **OTA version report** (IoT Hub/Explorer firmware upgrade): the device publishes
+ *   `{"type":"report_version","report":{"version":"1.0.0"}}` on `$ota/report/{pid}/{dn}` (what
+ *   AT+TCOTASET=1 sends); the platform answers on `$ota/update/{pid}/{dn}` with
+ *   `{"type":"report_version_rsp","version":"1.0.0","result_code":0,"result_msg":"success"}`
+ *   (shared/FACTS.md "Tencent OTA messages"; the C SDK's OTA client waits for it). A report
+ *   without a version string is answered with result_code 1 and no version is recorded.
+ *
  * Where the documents are silent: malformed JSON and unknown methods get no answer (logged);
  * replies are QoS 0; the device state is kept in memory per `{pid}/{dn}` for the life of the cloud.
  */
@@ -55,9 +62,12 @@ interface DeviceState {
 const UP = /^\$thing\/up\/(property|event|action)\/([^/]+)\/([^/]+)$/;
 const SYS = /^\$sys\/operation\/([^/]+)\/([^/]+)$/;
 const TEMPLATE = /^\$template\/operation\/([^/]+)\/([^/]+)$/;
+const OTA_REPORT = /^\$ota\/report\/([^/]+)\/([^/]+)$/;
 
 export class TencentServices extends EventEmitter<{ up: [TemplateMessage] }> {
   private readonly devices = new Map<string, DeviceState>();
+  /** Firmware versions reported on `$ota/report`, by `{pid}/{dn}`. */
+  private readonly versions = new Map<string, string>();
   private seq = 0;
 
   constructor(
@@ -136,6 +146,26 @@ export class TencentServices extends EventEmitter<{ up: [TemplateMessage] }> {
     if (m) return this.onThing(m[1]!, m[2]!, m[3]!, p);
     m = TEMPLATE.exec(p.topic);
     if (m) return this.onTemplate(m[1]!, m[2]!, p.payload);
+    m = OTA_REPORT.exec(p.topic);
+    if (m) return this.onOtaReport(m[1]!, m[2]!, p.payload);
+  }
+
+  /** The firmware version a device reported last (`$ota/report` report_version), if any. */
+  reportedVersion(productId: string, deviceName: string): string | undefined {
+    return this.versions.get(`${productId}/${deviceName}`);
+  }
+
+  private onOtaReport(pid: string, dn: string, payload: Buffer): void {
+    const msg = this.json(payload, `$ota/report/${pid}/${dn}`);
+    // report_progress and the rest are the device's news, not requests: no answer.
+    if (!msg || msg.type !== 'report_version') return;
+    const report = msg.report as { version?: unknown } | undefined;
+    const version = typeof report?.version === 'string' ? report.version : undefined;
+    if (version !== undefined) this.versions.set(`${pid}/${dn}`, version);
+    this.reply(
+      `$ota/update/${pid}/${dn}`,
+      version !== undefined ? { type: 'report_version_rsp', version, result_code: 0, result_msg: 'success' } : { type: 'report_version_rsp', result_code: 1, result_msg: 'version missing' },
+    );
   }
 
   private json(payload: Buffer, topic: string): Record<string, unknown> | undefined {

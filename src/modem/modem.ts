@@ -136,7 +136,10 @@ export class Modem {
       if (!factory) throw new Error(`profile ${opts.profile.id}: unknown command set "${id}"`);
       this.sets.push({ id, set: factory(this.device, hooks) });
     }
-    for (const { set } of this.sets) engine.register(set.commands);
+    // A module's build may lack commands of a set it shares with others (profile omitCommands):
+    // left out, they answer as unknown commands (with the profile's unknownCommandLines).
+    const omit = new Set((opts.profile.omitCommands ?? []).map((n) => n.toUpperCase()));
+    for (const { set } of this.sets) engine.register(omit.size === 0 ? set.commands : set.commands.filter((d) => !omit.has(d.name.toUpperCase())));
     this.network.on('change', () => this.log.debug({ cfun: this.network.cfun, stat: this.network.regStat }, 'network'));
     if (opts.bootUrcs ?? true) this.emitBootUrcs();
   }

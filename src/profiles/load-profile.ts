@@ -78,6 +78,7 @@ export const PROFILE_SCHEMA = z.object(
     cmeErrors: z.record(z.string(), z.string({ error: 'a string (the verbose text)' }), { error: 'an object' }),
     timing: z.record(z.string(), z.number({ error: 'a number ≥ 0' }).min(0, { error: 'a number ≥ 0' }), { error: 'an object' }),
     commandSets: z.array(z.string({ error: 'a set id' }), { error: 'an array of set ids' }),
+    omitCommands: z.array(z.string({ error: 'a command name' }).regex(/^[+&]?[A-Za-z][A-Za-z0-9_]*$/, { error: 'a command name as registered (e.g. "+CSQ")' }), { error: 'an array of command names' }).optional(),
     settings: mapping(),
   },
   { error: 'an object' },

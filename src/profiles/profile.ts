@@ -49,6 +49,12 @@ export interface Profile {
   networkTiming?: { link: string; rttMs: number; processingMs: number; why: string };
   /** Command sets to enable, in order; later sets override earlier commands of the same name. */
   commandSets: string[];
+  /**
+   * Commands of those sets that this module does not have (names as registered, e.g. `+CSQ`,
+   * `+TCCERTADD`): they are not registered, so they answer as unknown commands. A set serves
+   * several modules; a module's own build may lack some of its commands (say why in `notes`).
+   */
+  omitCommands?: string[];
   /** Vendor data for the command sets (limits, defaults, result codes), keyed by set id. */
   settings: Record<string, unknown>;
 }

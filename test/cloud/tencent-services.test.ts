@@ -67,6 +67,20 @@ describe('$sys/operation', () => {
   });
 });
 
+describe('$ota report_version', () => {
+  it('answers the version report with report_version_rsp on $ota/update, and remembers the version', async () => {
+    const d = await device();
+    const reply = await d.ask(`$ota/report/${PID}/${DN}`, `$ota/update/${PID}/${DN}`, { type: 'report_version', report: { version: '1.0.0' } });
+    expect(reply).toEqual({ type: 'report_version_rsp', version: '1.0.0', result_code: 0, result_msg: 'success' });
+    expect(d.cloud.cloud.tencent!.reportedVersion(PID, DN)).toBe('1.0.0');
+  });
+
+  it('answers a report without a version with a non-zero result_code', async () => {
+    const d = await device();
+    expect(await d.ask(`$ota/report/${PID}/${DN}`, `$ota/update/${PID}/${DN}`, { type: 'report_version', report: {} })).toEqual({ type: 'report_version_rsp', result_code: 1, result_msg: 'version missing' });
+  });
+});
+
 describe('$thing data template', () => {
   const up = `$thing/up/property/${PID}/${DN}`;
   const down = `$thing/down/property/${PID}/${DN}`;

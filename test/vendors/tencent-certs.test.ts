@@ -1,14 +1,15 @@
 /**
  * Tencent IoT AT §2.3–§2.5, byte for byte: AT+TCCERTADD (prompt, exactly <cert_size> bytes or a
  * Ctrl+Z, the driver's CRLF dropped, a sender that goes silent), AT+TCCERTCHECK (really parses the
- * PEM) and AT+TCCERTDEL, with their read forms and bad input.
+ * PEM) and AT+TCCERTDEL, with their read forms and bad input — on tencent-qcloud-cellular: the
+ * ESP8266 build has no certificate commands (Tencent's test reports, profile notes).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cme, OK, okThen, reply, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
+import { cellular, cme, OK, okThen, reply, startTencent, type HarnessOptions, type TencentHarness } from './tencent-harness.js';
 
-const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud');
+const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud-cellular');
 const CERT = readFileSync(path.join(FIXTURES, 'general_cdev1_cert.crt'));
 const KEY = readFileSync(path.join(FIXTURES, 'general_cdev1_private.key'));
 const PROMPT = '\r\nOK\r\n\r\n>\r\n';
@@ -18,7 +19,7 @@ afterEach(async () => {
   for (const h of running.splice(0)) await h.stop();
 });
 async function tc(opts: HarnessOptions = {}): Promise<TencentHarness> {
-  const h = await startTencent(opts);
+  const h = await startTencent(cellular(opts));
   running.push(h);
   return h;
 }

@@ -32,6 +32,12 @@ export const okThen = (...results: string[]): string => OK + results.map((r) => 
 export const cme = (n: number): string => `\r\n+CME ERROR: ${n}\r\n`;
 
 export interface HarnessOptions {
+  /**
+   * The Tencent profile (default `tencent-qcloud`, the ESP8266 build). The manual's commands the
+   * ESP8266 build lacks (AT+TCREGNET, AT+TCCERT*, the 3GPP basics) are tested on
+   * `tencent-qcloud-cellular`, whose data path is up once the driver dials it ({@link dialUp}).
+   */
+  profile?: 'tencent-qcloud' | 'tencent-qcloud-cellular';
   /** Start the broker's TLS listener (and trust its CA). */
   tls?: boolean;
   /** Attach the virtual cloud with this registry (raw registry data or a registry). */
@@ -91,6 +97,22 @@ export interface TencentHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * Options for the cellular build (`tencent-qcloud-cellular`), optionally over more options; the
+ * test then dials the data path with {@link dialUp} before it needs the network.
+ */
+export const cellular = (opts: HarnessOptions = {}): HarnessOptions => ({ ...opts, profile: 'tencent-qcloud-cellular' });
+
+/**
+ * The cellular build's data path: AT+XIIC=1 (Neoway's PPP link) brings it up and the Tencent set
+ * reports it (+TCREGNET:0,NET_OK, §5.6), as a driver does before AT+TCMQTTCONN.
+ */
+export async function dialUp(h: TencentHarness): Promise<void> {
+  if ((await h.at('AT+XIIC=1')) !== OK) throw new Error(`AT+XIIC=1 failed: ${JSON.stringify(h.output())}`);
+  await h.waitFor('+TCREGNET:0,NET_OK\r\n');
+  h.clear();
+}
+
 /** How far a clock-driven wait moves module time between two looks at the output. */
 const CLOCK_STEP_MS = 10;
 
@@ -137,7 +159,7 @@ export async function startTencent(opts: HarnessOptions = {}): Promise<TencentHa
         },
         log,
       );
-  const profile = loadProfile('tencent-qcloud');
+  const profile = loadProfile(opts.profile ?? 'tencent-qcloud');
   opts.tweak?.(profile);
   const port = new MemoryPort();
   const clock = opts.clock;

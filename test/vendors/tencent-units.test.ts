@@ -19,7 +19,7 @@ import { cloudUrl } from '../../src/vendors/tencent/http.js';
 import { decodePsk, decryptDynregPayload, dynregRequest, pskSignIn, tencentUsername } from '../../src/vendors/tencent/sign.js';
 import { dataUpToCtrlZ, fixedOrCtrlZ } from '../../src/vendors/tencent/tccertadd.js';
 
-const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud');
+const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud-cellular');
 const CERT = readFileSync(path.join(FIXTURES, 'general_cdev1_cert.crt'));
 const KEY = readFileSync(path.join(FIXTURES, 'general_cdev1_private.key'));
 

@@ -87,8 +87,16 @@ export interface TencentProfileData {
   otaProgressStep: number;
   /** §2.7: the registration server name the module signs, and the signature algorithm. */
   dynreg: { host: string; algorithm: 'hmacsha256' | 'hmacsha1' };
-  /** §2.8 AT+TCMODULE lines; `{imei}` and `{mac}` are filled in. */
+  /**
+   * §2.8 AT+TCMODULE lines; `{imei}` and `{mac}` are filled in, and `{fwVersion}` and
+   * `{fwCompiled}` with the build of `firmware` (`builds`).
+   */
   moduleInfo: string[];
+  /**
+   * The firmware name and compile time each build reports (AT+TCMODULE, and the profile identity:
+   * AT+CGMR revision and the ATI lines), by `firmware`; a build not listed keeps the identity.
+   */
+  builds?: Partial<Record<TencentFirmware, { version: string; compiled: string }>>;
   /** Wi-Fi MAC of AT+TCMODULE. */
   mac: string;
   /**

@@ -41,6 +41,15 @@ export function tencentQcloudCommandSet(device: Device): CommandSet {
   const data = device.profile.settings[TENCENT_SET_ID] as TencentProfileData | undefined;
   if (!data) throw new Error(`profile ${device.profile.id}: settings["${TENCENT_SET_ID}"] missing`);
   const log = device.log.child({ component: 'tencent' });
+  // The identity follows the firmware build (AT+CGMR, ATI, the control API's about): the build's
+  // name is what the module reports as its firmware (AT+TCMODULE "Module FW version").
+  const build = data.builds?.[firmwareTraits(data).firmware];
+  if (build) {
+    const id = device.profile.identity;
+    const old = id.revision;
+    id.revision = build.version;
+    id.ati = id.ati.map((l) => (l === old ? build.version : l));
+  }
   const fmt = new TcFormat(data.colonSpace);
   // Without a flash from the modem (no state dir) the records last as long as the process; a
   // restart of the module keeps them either way.
@@ -102,6 +111,7 @@ export function tencentQcloudCommandSet(device: Device): CommandSet {
   device.network.on('up', () => {
     if (net.radioUp()) report(fmt.line('TCREGNET', `${net.type},NET_OK`), 'netJoin');
   });
+  device.network.on('change', () => net.radioChanged());
 
   const dispose = (): void => {
     jobs.reset();

@@ -13,6 +13,10 @@
  *   the manual's own failure example).
  * - When the radio comes back, a network that was closed by the radio (not by AT+TCREGNET=…,0)
  *   is joined again and reported `NET_OK`.
+ * - On a cellular module whose data path is a context the host dials (tencent-qcloud-cellular:
+ *   settings.radio.autoActivate false, Neoway's AT+XIIC=1), AT+TCREGNET=0,1 dials it — §2.1 calls
+ *   it 蜂窝模组激活联网 — and the firmware dials it again when the radio is back (registered once
+ *   more) while the MCU still wants it.
  */
 import type { Logger } from 'pino';
 import type { Device } from '../../modem/device.js';
@@ -35,6 +39,11 @@ export class TencentNetwork {
   private readonly log: Logger;
   /** Bumped by a restart: a join still waiting then changes nothing. */
   private epoch = 0;
+  /** AT+TCREGNET=0,1 dialled the data context: dial it again when the radio is back. */
+  private dialled = false;
+  /** A dial of the data context is under way (its `up` is this join's, not a rejoin). */
+  private dialling = false;
+  private redialling = false;
 
   /** Called when a joined network closes (for the MQTT connection) and when it is back. */
   onClosed: () => void = () => {};
@@ -70,8 +79,13 @@ export class TencentNetwork {
       this.ssid = req.ssid;
       this.password = req.password;
     } else this.apn = req.apn;
-    const ok = this.device.network.dataReady && this.reachable(req);
     const epoch = this.epoch;
+    if (req.type === 0) {
+      this.dialled = true;
+      await this.dial();
+      if (epoch !== this.epoch) return CME.timeout;
+    }
+    const ok = this.device.network.dataReady && this.reachable(req);
     await new Promise((r) => setTimeout(r, this.device.timing.delay(ok ? 'netJoin' : 'netJoinFail', ok ? 1500 : 10_000)));
     if (epoch !== this.epoch) return CME.timeout;
     if (!ok || !this.device.network.dataReady) {
@@ -84,6 +98,33 @@ export class TencentNetwork {
     return 0;
   }
 
+  /** Activate the data context when the module is registered and it is down (no-op otherwise). */
+  private async dial(): Promise<void> {
+    const radio = this.device.network;
+    if (this.dialling || radio.dataReady || !radio.registered || !radio.contexts.has(1)) return;
+    this.dialling = true;
+    try {
+      await radio.activate(1);
+    } finally {
+      this.dialling = false;
+    }
+  }
+
+  /** The radio changed (registration): dial again what AT+TCREGNET=0,1 dialled, if still wanted. */
+  radioChanged(): void {
+    const radio = this.device.network;
+    if (!this.dialled || !this.wanted || this.joined || this.dialling || this.redialling) return;
+    if (radio.dataReady || !radio.registered || !radio.contexts.has(1)) return;
+    // Its `up` is a rejoin: radioUp reports NET_OK.
+    this.redialling = true;
+    void radio
+      .activate(1)
+      .catch((err: unknown) => this.log.warn({ err }, 'redial failed'))
+      .finally(() => {
+        this.redialling = false;
+      });
+  }
+
   private reachable(req: JoinRequest): boolean {
     const hotspots = this.data.network.hotspots;
     if (req.type === 0 || !hotspots) return true;
@@ -94,6 +135,7 @@ export class TencentNetwork {
   leave(type: ModuleType): void {
     this.type = type;
     this.wanted = false;
+    this.dialled = false;
     const was = this.joined;
     this.joined = false;
     if (was) this.onClosed();
@@ -109,7 +151,7 @@ export class TencentNetwork {
 
   /** The radio is back: rejoin if the MCU still wants the network. True if it rejoined. */
   radioUp(): boolean {
-    if (!this.wanted || this.joined) return false;
+    if (!this.wanted || this.joined || this.dialling) return false;
     this.joined = true;
     this.onRejoined();
     return true;
@@ -118,6 +160,7 @@ export class TencentNetwork {
   /** Power-on state. */
   reset(): void {
     this.epoch++;
+    this.dialled = false;
     this.type = this.data.moduleType;
     this.ssid = this.data.network.ssid;
     this.password = this.data.network.password;

@@ -19,7 +19,14 @@
  * - <cmdtimeout> is bounded by the SDK's limits (profile `cmdTimeout`, 500–20000 ms).
  * - Refusals: already connected/connecting/reconnecting, OTA running, no device information, or
  *   no network (AT+TCREGNET) → 208; a <tlsmode> that disagrees → 204. A Wi-Fi module (ESP8266)
- *   without its access point answers OK, then +TCMQTTCONN:FAIL,<err> as its firmware does.
+ *   without its access point answers OK, then +TCMQTTCONN:FAIL,<err> as its firmware does. The
+ *   station has no address, so the first thing to fail is the host lookup of
+ *   {productId}.iotcloud.tencentdevices.com: over TCP (tlsmode 0) Tencent's C SDK maps a failed
+ *   getaddrinfo / MBEDTLS_ERR_NET_UNKNOWN_HOST to QCLOUD_ERR_TCP_UNKNOWN_HOST, -602 (HAL_TCP_Connect,
+ *   _mbedtls_tcp_connect in HAL_TLS_mbedtls.c); over TLS (tlsmode 1/2) HAL_TLS_Connect returns a null
+ *   handle on any failure, the lookup's included, and network_tls_connect reports
+ *   QCLOUD_ERR_SSL_CONNECT, -703 (SDK 3.x network_interface.c; Tencent's older SDK returned
+ *   QCLOUD_ERR_FAILURE -1001 there — not the generation of the v2.x ESP8266 firmware).
  * - tlsmode 2 with a certificate or key that is gone or does not parse: FAIL,-702 (SSL cert).
  */
 import { ok, type CommandDef } from '../../at/types.js';
