@@ -24,7 +24,7 @@ export function checkFiles(args: string[]): { files: string[]; problems: string[
     }
   };
   for (const a of args) {
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(a).isDirectory();
     } catch (err) {
