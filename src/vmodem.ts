@@ -12,6 +12,7 @@ import type { CloudEndpoints } from './modem/cloud-endpoints.js';
 import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
 import type { RadioSettings } from './modem/radio-settings.js';
+import type { WifiSettings } from './modem/wifi-station.js';
 import { COMMAND_SETS } from './vendors/registry.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
@@ -63,6 +64,12 @@ export interface VmodemOptions {
    * `radio:`; operator, APN, IP, ICCID/IMSI, cell ids, timings — src/modem/radio-settings.ts).
    */
   radio?: Partial<RadioSettings>;
+  /**
+   * Access point and station defaults for every Wi-Fi modem over its profile's settings.wifi
+   * (config file `wifi:`; SSID, password, addresses, signal, join at boot — src/modem/wifi-station.ts).
+   * Modems without Wi-Fi ignore it; a `wifi` that no modem can use is a VmodemConfigError.
+   */
+  wifi?: Partial<WifiSettings>;
   /** Pace serial output at this baud rate (10 bits per byte); 0 or absent = as fast as possible. */
   baud?: number;
   /** Record every byte, URC and MQTT packet as JSON lines (one file; modems are told apart). */
@@ -109,6 +116,11 @@ function radioFor(shared: Partial<RadioSettings> | undefined, own: Partial<Radio
   return { radio };
 }
 
+/** The modem's Wi-Fi overrides: its own `wifi:` over the shared one, field by field. */
+function wifiFor(shared: Partial<WifiSettings> | undefined, own: Partial<WifiSettings> | undefined): { wifi?: Partial<WifiSettings> } {
+  return shared || own ? { wifi: { ...shared, ...own } } : {};
+}
+
 export interface ModemSpec {
   /** Name used by the control API (default `modem<index>`). */
   name?: string;
@@ -117,6 +129,8 @@ export interface ModemSpec {
   imei?: string;
   /** Radio and SIM defaults of this modem, over VmodemOptions.radio (config file `modems[i].radio`). */
   radio?: Partial<RadioSettings>;
+  /** Wi-Fi settings of this modem, over VmodemOptions.wifi (config file `modems[i].wifi`); its profile must have Wi-Fi. */
+  wifi?: Partial<WifiSettings>;
 }
 
 /** One running modem: its PTY, its serial pacing, the modem itself and its controller. */
@@ -277,6 +291,12 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     }
   }
   const names = specs.map((s, i) => s.name ?? `modem${i}`);
+  // Wi-Fi settings for a modem without a Wi-Fi station would be silently ignored: say so instead.
+  const wifiAt = specs.findIndex((s, i) => s.wifi !== undefined && profiles[i]!.settings.wifi === undefined);
+  if (wifiAt >= 0) throw new VmodemConfigError(`modems[${wifiAt}] (${names[wifiAt]!}): wifi is set but profile ${profiles[wifiAt]!.id} has no Wi-Fi (settings.wifi)`);
+  if (opts.wifi !== undefined && profiles.every((p) => p.settings.wifi === undefined)) {
+    throw new VmodemConfigError(`wifi is set but no modem has Wi-Fi (profile${profiles.length > 1 ? 's' : ''} ${[...new Set(profiles.map((p) => p.id))].join(', ')}; Wi-Fi profiles have settings.wifi, e.g. tencent-qcloud)`);
+  }
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new VmodemConfigError(`two modems are named "${dup}"; names must be unique`);
   const endpointsFromUrl = opts.broker !== undefined ? parseBrokerUrl(opts.broker) : undefined;
@@ -440,6 +460,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         timing,
         imei,
         ...radioFor(opts.radio, spec.radio),
+        ...wifiFor(opts.wifi, spec.wifi),
         stateDir: opts.stateDir,
         cloud: cloudEndpoints,
       });

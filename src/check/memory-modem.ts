@@ -9,6 +9,7 @@ import { Modem } from '../modem/modem.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
 import type { TimingMode } from '../modem/timing.js';
 import type { RadioSettings } from '../modem/radio-settings.js';
+import type { WifiSettings } from '../modem/wifi-station.js';
 import { MemoryPort } from '../port/memory-port.js';
 import { loadProfile } from '../profiles/load-profile.js';
 import { silentLogger } from '../util/logger.js';
@@ -52,6 +53,8 @@ export interface MemoryModemOptions {
   log?: Logger;
   /** Radio and SIM defaults over the profile's settings.radio (as the config file's `radio:`). */
   radio?: Partial<RadioSettings>;
+  /** Access point and station defaults over the profile's settings.wifi (as the config file's `wifi:`). */
+  wifi?: Partial<WifiSettings>;
 }
 
 const FINAL = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n$|\r\n> $/;
@@ -73,6 +76,7 @@ export function createMemoryModem(profileId = 'quectel-ec200', opts: MemoryModem
     timing: opts.timing ?? 'fast',
     bootUrcs: opts.bootUrcs ?? false,
     ...(opts.radio ? { radio: opts.radio } : {}),
+    ...(opts.wifi ? { wifi: opts.wifi } : {}),
   });
   modem.engine.settings.echo = opts.echo ?? false;
   const output = () => port.host.received.toString('latin1');

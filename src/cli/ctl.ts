@@ -48,6 +48,14 @@ function onOff(what: string, yes: string[], no: string[]): (v: string) => boolea
   };
 }
 
+/** A Wi-Fi signal in dBm, as the API takes it (-100–0). */
+function dbm(v: string): number {
+  const s = v.trim();
+  const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isInteger(n) || n < -100 || n > 0) throw new InvalidArgumentError('must be -100–0 (dBm)');
+  return n === 0 ? 0 : n; // '-0' is 0
+}
+
 function oneWord(what: string, words: string[]): (v: string) => string {
   return (v) => {
     const s = v.trim().toLowerCase();
@@ -119,6 +127,8 @@ Examples:
   vmodem ctl registration-state denied 15
   vmodem ctl sim out                    # +CPIN: NOT READY
   vmodem ctl deactivate-context 1       # +QIURC: "pdpdeact",1
+  vmodem ctl wifi down                  # tencent-qcloud: WIFI DISCONNECT, +TCMQTTDISCON
+  vmodem ctl wifi up --rssi -80
   vmodem ctl override +CSQ '+CSQ: 5,99' OK --once
   vmodem ctl events --types urc,state
   vmodem ctl --modem 2 reboot
@@ -388,6 +398,16 @@ export function registerCtl(program: Command, io: CliIo, status: CliStatus): Com
   sub('deactivate-context', 'The network deactivates a data context: the vendor URC (+QIURC: "pdpdeact",<cid>, +MIPCALL: <cid>,0, +CGEV), links over it end.')
     .argument('[cid]', 'context id (default 1)', wholeNumber('cid'))
     .action(op((client, o, _c, [cid]) => simple(o, client.deactivateContext(cid as number | undefined), `context ${(cid as number | undefined) ?? 1} deactivated`)));
+
+  sub('wifi', 'Wi-Fi modules (tencent-qcloud): take the access point off the air (down: WIFI DISCONNECT, MQTT links end) or bring it back (up: the station rejoins); --rssi sets the signal AT+CWJAP? reports.')
+    .argument('<up|down>', 'up (on the air) or down (gone)', onOff('wifi', ['up', 'on', 'true'], ['down', 'off', 'false']))
+    .option('--rssi <dBm>', 'signal strength, -100–0 dBm', dbm)
+    .action(
+      op((client, o, c, [up]) => {
+        const rssi = c.opts<{ rssi?: number }>().rssi;
+        return simple(o, client.wifi({ ap: up as boolean, ...(rssi !== undefined ? { rssi } : {}) }), `Wi-Fi access point ${up ? 'up' : 'down'}${rssi !== undefined ? ` (signal ${rssi} dBm)` : ''}`);
+      }),
+    );
 
   sub('signal', 'Set the signal quality AT+CSQ reports.')
     .argument('<rssi>', '0–31, or 99 (unknown)', wholeNumber('rssi'))

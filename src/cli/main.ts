@@ -459,6 +459,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
       ...(cfg?.radio ? { radio: cfg.radio } : {}),
+      ...(cfg?.wifi ? { wifi: cfg.wifi } : {}),
       ...(o.controlPort !== undefined ? { control: { port: o.controlPort, token: o.controlToken, ...(o.ui ? { ui: true } : {}) } } : {}),
       log,
     });

@@ -9,6 +9,11 @@
  * `radio:` (top level, for every modem, and in each entry of `modems:`, over it) sets the radio
  * and SIM defaults of the profile (settings.radio, src/modem/radio-settings.ts): operator, APN,
  * IP, ICCID/IMSI, cell ids, registration and activation times, time zone, PSM timers.
+ *
+ * `wifi:` (the same two places) sets the Wi-Fi side of Wi-Fi profiles (settings.wifi,
+ * src/modem/wifi-station.ts; tencent-qcloud): the access point's SSID, password, BSSID, channel
+ * and signal, the addresses its DHCP server hands out, the station's MAC, whether the module joins
+ * at power-on, and the join times.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +25,7 @@ import { firstProblem, mustBe, typeName } from '../util/schema.js';
 import { yamlToJs } from '../util/yaml-limits.js';
 import { parseBrokerUrl, VmodemConfigError, type ModemSpec, type VmodemOptions } from '../vmodem.js';
 import type { RadioSettings } from '../modem/radio-settings.js';
+import type { WifiSettings } from '../modem/wifi-station.js';
 
 type Kind = 'string' | 'path' | 'port' | 'timing' | 'count' | 'baud' | 'profile' | 'broker' | 'log-level' | 'link';
 
@@ -42,9 +48,11 @@ const KNOWN: Record<string, Kind> = {
   'cloud-https-port': 'port',
   'control-token': 'string',
 };
-const MODEM_KEYS = ['name', 'profile', 'link', 'imei', 'radio'];
+const MODEM_KEYS = ['name', 'profile', 'link', 'imei', 'radio', 'wifi'];
 /** The keys of a `radio:` block (kebab-case; camelCase accepted), as the README documents them. */
 const RADIO_KEYS = ['operator', 'apn', 'ip', 'iccid', 'imsi', 'tac', 'ci', 'registration-ms', 'activate-ms', 'boot-ms', 'time-zone-quarters', 'psm'];
+/** The keys of a `wifi:` block (kebab-case; camelCase accepted): settings.wifi's. */
+const WIFI_KEYS = ['ssid', 'password', 'bssid', 'channel', 'rssi', 'ip', 'gateway', 'netmask', 'mac', 'join-at-boot', 'connect-ms', 'dhcp-ms', 'fail-ms', 'reconnect-interval-ms'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface VmodemConfig {
@@ -59,6 +67,8 @@ export interface VmodemConfig {
   modems?: ModemSpec[];
   /** The top-level `radio:` block: radio and SIM defaults for every modem. */
   radio?: Partial<RadioSettings>;
+  /** The top-level `wifi:` block: access point and station defaults for every Wi-Fi modem. */
+  wifi?: Partial<WifiSettings>;
 }
 
 export interface ParseConfigOptions {
@@ -98,7 +108,7 @@ class Src {
 function flatten(root: Record<string, unknown>): { key: string; value: unknown; path: string[] }[] {
   const out: { key: string; value: unknown; path: string[] }[] = [];
   for (const [k, v] of Object.entries(root)) {
-    if (k === 'modems' || k === 'radio') continue;
+    if (k === 'modems' || k === 'radio' || k === 'wifi') continue;
     if (isRecord(v)) for (const [k2, v2] of Object.entries(v)) out.push({ key: `${kebab(k)}-${kebab(k2)}`, value: v2, path: [k, k2] });
     else out.push({ key: kebab(k), value: v, path: [k] });
   }
@@ -206,24 +216,69 @@ function camelKeys(v: unknown, depth = 2): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [camel(k), camelKeys(x, depth - 1)]));
 }
 
+/** A `radio:`/`wifi:` block's first problem, naming the key inside the block and its line. */
+function blockError(src: Src, p: (string | number)[], raw: unknown, error: z.ZodError): VmodemConfigError {
+  const where = p.map((x) => (typeof x === 'number' ? `[${x}]` : x)).join('.').replace(/\.\[/g, '[');
+  const { path: at, message } = firstProblem(error);
+  const field = at.map((x) => kebab(String(x))).join('.');
+  const key = field ? `${where}.${field}` : where;
+  // Point the line at the key as written (kebab or camel) when it is there.
+  const written = isRecord(raw) && at.length > 0 && !(String(at[0]) in raw) ? [kebab(String(at[0])), ...at.slice(1)] : at;
+  return src.error([...p, ...written.map((x) => (typeof x === 'number' ? x : String(x)))], phrase(key, message.startsWith('unknown key') ? `${key}: ${message}` : message));
+}
+
 /** Check a `radio:` block found at `p` (`['radio']` or `['modems', i, 'radio']`). */
 function parseRadio(src: Src, p: (string | number)[], raw: unknown): Partial<RadioSettings> {
   const r = RADIO_SCHEMA.safeParse(camelKeys(raw));
-  const where = p.map((x) => (typeof x === 'number' ? `[${x}]` : x)).join('.').replace(/\.\[/g, '[');
-  if (!r.success) {
-    const { path: at, message } = firstProblem(r.error);
-    const field = at.map((x) => kebab(String(x))).join('.');
-    const key = field ? `${where}.${field}` : where;
-    // Point the line at the key as written (kebab or camel) when it is there.
-    const written = isRecord(raw) && at.length > 0 && !(String(at[0]) in raw) ? [kebab(String(at[0])), ...at.slice(1)] : at;
-    throw src.error([...p, ...written.map((x) => (typeof x === 'number' ? x : String(x)))], phrase(key, message.startsWith('unknown key') ? `${key}: ${message}` : message));
-  }
+  if (!r.success) throw blockError(src, p, raw, r.error);
   const out: Partial<RadioSettings> = {};
   const d = r.data;
   for (const [k, v] of Object.entries(d)) if (v !== undefined && k !== 'operator' && k !== 'psm') (out as Record<string, unknown>)[k] = v;
   if (d.operator) out.operator = d.operator as RadioSettings['operator'];
   if (d.psm) out.psm = d.psm as RadioSettings['psm'];
   return out;
+}
+
+const mac = (what: string) =>
+  z
+    .string({ error: mustBe(what) })
+    .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, { error: mustBe(what) })
+    .transform((v) => v.toLowerCase());
+const ipv4 = (what: string) => z.ipv4({ error: mustBe(what) });
+
+/** A `wifi:` block, keys already camelCase; limits as ESP-AT's AT+CWJAP/AT+CIPSTA take them. */
+const WIFI_SCHEMA = z.strictObject(
+  {
+    // 802.11: an SSID is 1–32 bytes; WPA2-PSK passphrases are 8–63 characters, an open AP has none.
+    ssid: text('text').pipe(z.string().min(1, { error: mustBe('an SSID of 1–32 characters') }).max(32, { error: mustBe('an SSID of 1–32 characters') })).optional(),
+    password: text('text')
+      .pipe(z.string().refine((v) => v === '' || (v.length >= 8 && v.length <= 63), { error: mustBe('a WPA2 passphrase of 8–63 characters, or "" for an open access point') }))
+      .optional(),
+    bssid: mac('a MAC address (e.g. c8:3a:35:5e:10:e1)').optional(),
+    channel: whole(1, 14).optional(),
+    // The control API's range for the signal (POST …/wifi rssi).
+    rssi: whole(-100, 0).optional(),
+    ip: ipv4('an IPv4 address (e.g. 192.168.1.100)').optional(),
+    gateway: ipv4('an IPv4 address (e.g. 192.168.1.1)').optional(),
+    netmask: ipv4('an IPv4 netmask (e.g. 255.255.255.0)').optional(),
+    mac: mac('a MAC address (e.g. 3c:71:bf:33:af:fd)').optional(),
+    joinAtBoot: z.boolean({ error: mustBe('true or false') }).optional(),
+    connectMs: whole(0, 600_000).optional(),
+    dhcpMs: whole(0, 600_000).optional(),
+    failMs: whole(0, 600_000).optional(),
+    reconnectIntervalMs: whole(0, 600_000).optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown key "${kebab(iss.keys[0]!)}" (expected ${WIFI_KEYS.join(', ')})` : `must be a mapping of Wi-Fi settings (${WIFI_KEYS.join(', ')}), not ${typeName(iss.input)}`,
+  },
+);
+
+/** Check a `wifi:` block found at `p` (`['wifi']` or `['modems', i, 'wifi']`). */
+function parseWifi(src: Src, p: (string | number)[], raw: unknown): Partial<WifiSettings> {
+  const r = WIFI_SCHEMA.safeParse(camelKeys(raw, 1));
+  if (!r.success) throw blockError(src, p, raw, r.error);
+  return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined)) as Partial<WifiSettings>;
 }
 
 /** One entry of `modems:`; the whole-list rules (unique names and links) are checked after. */
@@ -240,15 +295,16 @@ function modemSchema(baseDir: string) {
       imei: z
         .preprocess((v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : v), z.string().regex(/^\d{15}$/))
         .optional(),
-      // Checked on its own by parseRadio (its messages name the key inside the block).
+      // Checked on their own by parseRadio/parseWifi (their messages name the key inside the block).
       radio: z.unknown().optional(),
+      wifi: z.unknown().optional(),
     },
-    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected ${MODEM_KEYS.join(', ')})` : `must be a mapping { name?, profile?, link?, imei?, radio? }, not ${typeName(iss.input)}`) },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key "${iss.keys[0]}" (expected ${MODEM_KEYS.join(', ')})` : `must be a mapping { name?, profile?, link?, imei?, radio?, wifi? }, not ${typeName(iss.input)}`) },
   );
 }
 
 function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
-  if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei?, radio? }');
+  if (!Array.isArray(list) || list.length === 0) throw src.error(['modems'], 'modems must be a non-empty list of { name?, profile?, link?, imei?, radio?, wifi? }');
   const schema = modemSchema(baseDir);
   const names = new Map<string, number>();
   const links = new Map<string, number>();
@@ -290,6 +346,7 @@ function parseModems(src: Src, list: unknown, baseDir: string): ModemSpec[] {
     }
     if (m.imei !== undefined) spec.imei = m.imei;
     if (m.radio !== undefined) spec.radio = parseRadio(src, [...p, 'radio'], m.radio);
+    if (m.wifi !== undefined) spec.wifi = parseWifi(src, [...p, 'wifi'], m.wifi);
     return spec;
   });
 }
@@ -329,7 +386,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
     else if (extra.has(key)) settings[camel(key)] = value;
     else {
       // extraKeys (the CLI's flags) repeat most KNOWN keys: name each once.
-      const known = [...new Set([...Object.keys(KNOWN), ...extra, 'modems', 'radio'])];
+      const known = [...new Set([...Object.keys(KNOWN), ...extra, 'modems', 'radio', 'wifi'])];
       throw src.error(p, `unknown setting "${key}" (settings: ${known.join(', ')})`);
     }
   }
@@ -346,6 +403,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Vmodem
       if (many && cfg.radio[k] !== undefined) throw src.error(['radio', k], `radio.${k} at the top level would give every modem the same SIM; set it per modem (modems[i].radio.${k})`);
     }
   }
+  if (root.wifi !== undefined) cfg.wifi = parseWifi(src, ['wifi'], root.wifi);
   if (settings.broker !== undefined && settings.mqttPort !== undefined) throw src.error(['broker'], 'give either broker (an external broker) or mqtt-port (the embedded one), not both');
   if (settings.controlToken !== undefined && settings.controlPort === undefined) throw src.error(['control'], 'control-token needs control-port (the control API is off without it)');
   return cfg;
@@ -379,6 +437,7 @@ export function configToVmodemOptions(cfg: VmodemConfig): VmodemOptions {
   if (s.controlPort !== undefined) o.control = { port: s.controlPort as number, ...(s.controlToken !== undefined ? { token: s.controlToken as string } : {}) };
   if (cfg.modems) o.modems = cfg.modems;
   if (cfg.radio) o.radio = cfg.radio;
+  if (cfg.wifi) o.wifi = cfg.wifi;
   return o;
 }
 

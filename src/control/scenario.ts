@@ -42,6 +42,7 @@ actions:
   stall: true|false            broker: down|up            registration: lost|registered
   registration-state: home|roaming|denied|none | { state, reject-cause?: 0-255 }
   sim: out|in                  deactivate-context | deactivate-context: <cid 1-15>
+  wifi: down|up | { ap?: down|up, rssi?: <dBm -100-0> }     (Wi-Fi profiles: the access point)
   refuse-connect: 1-5          refuse-subscribe: <filter>|null     refuse-publish: <filter>|null
   puback: { delay: <duration> } | withhold | normal      (suback the same)
   signal: <rssi 0-31|99> | { rssi, ber }      fail-next-open: dns|refused|timeout
@@ -88,6 +89,7 @@ export type ScenarioAction = { line?: number } & (
   | { op: 'registration'; registered: boolean }
   | { op: 'registration-state'; state: 'home' | 'roaming' | 'denied' | 'none'; rejectCause?: number }
   | { op: 'sim'; present: boolean }
+  | { op: 'wifi'; ap?: boolean; rssi?: number }
   | { op: 'deactivate-context'; cid: number }
   | { op: 'refuse-connect'; code: number }
   | { op: 'refuse-subscribe'; filter: string | null }
@@ -139,7 +141,7 @@ export class ScenarioError extends Error {
 
 const ACTIONS = [
   'publish', 'drop', 'reboot', 'clear-overrides', 'stall', 'broker', 'registration', 'registration-state', 'sim',
-  'deactivate-context', 'refuse-connect',
+  'wifi', 'deactivate-context', 'refuse-connect',
   'refuse-subscribe', 'refuse-publish', 'puback', 'suback', 'signal', 'fail-next-open', 'latency',
   'response-delay', 'baud', 'override', 'inject', 'wait', 'log',
 ] as const;
@@ -437,6 +439,20 @@ function parseAction(ctx: Ctx, p: Path, where: string, raw: unknown, vars: (name
     }
     case 'sim':
       return a({ op: 'sim', present: choice(ctx, q, w, 'sim', arg, { in: 'in', out: 'out', inserted: 'in', removed: 'out', true: 'in', false: 'out' }) === 'in' });
+    case 'wifi': {
+      // The Wi-Fi access point (issue 10): off the air / back, and its signal (the control API's range).
+      const ap = { up: 'up', down: 'down', on: 'up', off: 'down', true: 'up', false: 'down' } as const;
+      if (isRecord(arg)) {
+        checkKeys(ctx, q, w, arg, ['ap', 'rssi']);
+        if (arg.ap === undefined && arg.rssi === undefined) throw ctx.error(q, w, 'wifi needs ap (down|up), rssi (dBm) or both');
+        return a({
+          op: 'wifi',
+          ...(arg.ap !== undefined ? { ap: choice(ctx, [...q, 'ap'], w, 'ap', arg.ap, ap) === 'up' } : {}),
+          ...(arg.rssi !== undefined ? { rssi: wholeNumber(ctx, [...q, 'rssi'], w, 'rssi (dBm)', arg.rssi, -100, 0) } : {}),
+        });
+      }
+      return a({ op: 'wifi', ap: choice(ctx, q, w, 'wifi', arg, ap) === 'up' });
+    }
     case 'deactivate-context':
       return a({ op: 'deactivate-context', cid: arg === null || arg === true ? 1 : wholeNumber(ctx, q, w, 'the context id', arg, 1, 15) });
     case 'refuse-connect':
@@ -798,6 +814,8 @@ function describeAction(a: ScenarioAction, vars: Vars): string {
       return `registration-state ${a.state}${a.rejectCause !== undefined ? ` (cause ${a.rejectCause})` : ''}`;
     case 'sim':
       return `sim ${a.present ? 'in' : 'out'}`;
+    case 'wifi':
+      return ['wifi', ...(a.ap !== undefined ? [a.ap ? 'up' : 'down'] : []), ...(a.rssi !== undefined ? [`rssi ${a.rssi}`] : [])].join(' ');
     case 'deactivate-context':
       return `deactivate-context ${a.cid}`;
     case 'refuse-connect':
@@ -1075,6 +1093,8 @@ class Run extends EventEmitter<{ event: [ScenarioEvent] }> implements ScenarioRu
         return c.setRegistrationState(a.state, a.rejectCause);
       case 'sim':
         return c.setSim(a.present);
+      case 'wifi':
+        return c.setWifi({ ...(a.ap !== undefined ? { ap: a.ap } : {}), ...(a.rssi !== undefined ? { rssi: a.rssi } : {}) });
       case 'deactivate-context':
         return c.deactivateContext(a.cid);
       case 'refuse-connect':

@@ -116,7 +116,7 @@ describe('parseConfig', () => {
     { name: 'broker and mqtt-port', yaml: 'broker: mqtt://h:1\nmqtt-port: 0\n', message: 'config vm.yaml line 1: give either broker (an external broker) or mqtt-port (the embedded one), not both' },
     { name: 'count and modems', yaml: 'count: 2\nmodems:\n  - name: a\n', message: 'config vm.yaml line 1: give either count or a modems list, not both' },
     { name: 'empty modems', yaml: 'modems: []\n', message: 'config vm.yaml line 1: modems must be a non-empty list' },
-    { name: 'unknown modem key', yaml: 'modems:\n  - name: a\n    imie: "1"\n', message: 'config vm.yaml line 3: modems[0]: unknown key "imie" (expected name, profile, link, imei, radio)' },
+    { name: 'unknown modem key', yaml: 'modems:\n  - name: a\n    imie: "1"\n', message: 'config vm.yaml line 3: modems[0]: unknown key "imie" (expected name, profile, link, imei, radio, wifi)' },
     { name: 'a name of digits', yaml: 'modems:\n  - name: "7"\n', message: 'config vm.yaml line 2: modems[0]: name must be letters, digits, "_", "." or "-" and not only digits' },
     { name: 'duplicate names', yaml: 'modems:\n  - name: a\n  - name: a\n', message: 'config vm.yaml line 3: modems[1]: the name "a" is already used by modems[0]' },
     { name: 'duplicate links', yaml: 'modems:\n  - link: x\n  - link: ./x\n', message: 'config vm.yaml line 3: modems[1]: link /cfg/x is already used by modems[0]' },

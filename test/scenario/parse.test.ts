@@ -242,3 +242,40 @@ describe('parseScenario: errors name the file, line and step', () => {
     expect(() => loadScenarioFile('/nonexistent/s.yaml')).toThrow('scenario /nonexistent/s.yaml: cannot read (ENOENT)');
   });
 });
+
+describe('parseScenario: the wifi action', () => {
+  it('parses the short form (down/up, off/on) and the long form { ap?, rssi? }', () => {
+    const s = parseScenario(
+      [
+        'steps:',
+        '  - at: 1s',
+        '    do:',
+        '      - wifi: down',
+        '      - wifi: up',
+        '      - wifi: off',
+        '      - wifi: { ap: down, rssi: -90 }',
+        '      - wifi: { rssi: -60 }',
+        '      - wifi: { ap: true }',
+      ].join('\n'),
+      { file: 'test.yaml' },
+    );
+    expect(s.steps[0]!.actions).toEqual([
+      { op: 'wifi', ap: false, line: 4 },
+      { op: 'wifi', ap: true, line: 5 },
+      { op: 'wifi', ap: false, line: 6 },
+      { op: 'wifi', ap: false, rssi: -90, line: 7 },
+      { op: 'wifi', rssi: -60, line: 8 },
+      { op: 'wifi', ap: true, line: 9 },
+    ]);
+  });
+
+  it('refuses bad values with the file, line and step', () => {
+    const at = (action: string) => `steps:\n  - at: 0s\n    do:\n      - ${action}\n`;
+    expect(failure(at('wifi: gone'))).toBe('test.yaml line 4: step 1 (at 0s), wifi: wifi must be up or down or on or off, not string "gone"');
+    expect(failure(at('wifi'))).toBe('test.yaml line 4: step 1 (at 0s): "wifi" needs a value (wifi: …)');
+    expect(failure(at('wifi: {}'))).toBe('test.yaml line 4: step 1 (at 0s), wifi: wifi needs ap (down|up), rssi (dBm) or both');
+    expect(failure(at('wifi: { rssi: 5 }'))).toBe('test.yaml line 4: step 1 (at 0s), wifi: rssi (dBm) must be a whole number -100–0, not number 5');
+    expect(failure(at('wifi: { ap: maybe }'))).toMatch(/^test\.yaml line 4: step 1 \(at 0s\), wifi: ap must be up or down/);
+    expect(failure(at('wifi: { ap: up, signal: -50 }'))).toBe('test.yaml line 4: step 1 (at 0s), wifi: unknown key "signal" (expected one of: ap, rssi)');
+  });
+});
