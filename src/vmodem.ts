@@ -31,6 +31,8 @@ import { silentLogger } from './util/logger.js';
 import { parseRedisUrl, type RedisEndpoint } from './util/redis-url.js';
 import { checkRedis } from './util/redis-conn.js';
 import { startClusterDirectory, type ClusterDirectory } from './control/cluster-directory.js';
+import { driveFleet, loadDriveScript, type DrivenFleet } from './demo/drive-fleet.js';
+import type { DriveScript } from './demo/drive-script.js';
 import os from 'node:os';
 
 export const DEFAULT_PROFILE = 'quectel-ec200';
@@ -105,6 +107,11 @@ export interface VmodemOptions {
   cluster?: string;
   /** This node's id in the cluster (default `<hostname>-<pid>`). */
   nodeId?: string;
+  /**
+   * Give every modem a built-in firmware on its own PTY that runs this drive script (issue 12 §2,
+   * src/demo/drive-script.ts; examples in fixtures/drive/).
+   */
+  drive?: string;
 }
 
 /** The modem's radio overrides: its own `radio:` over the shared one (operator and PSM merged per field). */
@@ -173,6 +180,8 @@ export interface RunningVmodem {
   readonly scenario?: ScenarioRun;
   /** With `cluster`: this node's entry in the cluster's modem list, and the list itself. */
   readonly cluster?: ClusterDirectory;
+  /** With `drive`: the script's runners, one per modem. */
+  readonly drive?: DrivenFleet;
   /** The modem by index or name. */
   find(ref: string | number): ModemInstance | undefined;
   /** Stop the modems, remove the links, close the broker. Idempotent. */
@@ -333,6 +342,14 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     if (link === undefined) continue;
     try {
       await checkLinkPath(link);
+    } catch (err) {
+      throw new VmodemConfigError((err as Error).message);
+    }
+  }
+  let driveScript: DriveScript | undefined;
+  if (opts.drive !== undefined) {
+    try {
+      driveScript = loadDriveScript(opts.drive, profiles.map((p) => p.id));
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
     }
@@ -529,6 +546,13 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     undo.push(() => r.stop());
   }
 
+  let drive: DrivenFleet | undefined;
+  if (driveScript) {
+    const fleet = driveFleet(driveScript, instances, log);
+    drive = fleet;
+    undo.push(() => fleet.stop());
+  }
+
   let stopping: Promise<void> | undefined;
   const first = instances[0]!;
   log.info(
@@ -548,6 +572,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     control,
     scenario: scenarioRun,
     cluster: directory,
+    drive,
     find,
     stop: () =>
       (stopping ??= (async () => {

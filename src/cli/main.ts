@@ -162,6 +162,7 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .option('--scenario <file>', 'run a scenario (YAML timeline of faults and cloud messages) once the modems are up')
     .option('--cluster <url>', 'make the embedded broker one node of a cluster meeting in this Redis (redis://host:port): messages, retained messages, sessions, the cloud\'s registrations and the modem list are shared')
     .option('--node-id <id>', 'this node\'s id in the cluster (default <hostname>-<pid>)')
+    .option('--drive <script>', 'give every modem a built-in firmware running this drive script on its PTY (examples: fixtures/drive/)')
     .option('--config <file>', 'read settings and a modems list from a YAML file (flags given here win over it)')
     .addOption(new Option('--control-port <n>', 'serve the HTTP + WebSocket control API on 127.0.0.1:<n> (0 = a free port; URL and token printed)').argParser(portNumber))
     .option('--control-token <token>', 'token the control API requires (default: a random one, printed in the banner)')
@@ -328,6 +329,7 @@ interface StartOptions {
   scenario?: string;
   cluster?: string;
   nodeId?: string;
+  drive?: string;
   config?: string;
   profile: string;
   link: string;
@@ -394,6 +396,7 @@ function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware):
     head,
     ...serialLines,
     `  broker:  ${vm.brokerUrl}${vm.broker ? ' (embedded)' : ' (external)'}`,
+    ...(vm.drive ? [`  drive:   ${vm.drive.script.source ?? 'script'} on ${vm.modems.length === 1 ? 'the modem' : `each of ${vm.modems.length} modems`}`] : []),
     ...(vm.cluster ? [`  cluster: node ${vm.cluster.nodeId} (list every node's modems: vmodem ctl cluster)`] : []),
     ...(vm.broker?.tlsUrl ? [`  tls:     ${vm.broker.tlsUrl} (CA ${vm.broker.caPath})`] : []),
     ...(vm.cloud?.http?.httpUrl ? [`  cloud:   ${vm.cloud.http.httpUrl}${vm.cloud.http.httpsUrl ? `  ${vm.cloud.http.httpsUrl}` : ''}${vm.cloud.registry.strict ? '' : ' (no registry: any sign-in accepted)'}`] : []),
@@ -457,6 +460,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.scenario !== undefined ? { scenario: o.scenario } : {}),
       ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
       ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}),
+      ...(o.drive !== undefined ? { drive: o.drive } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
       ...(cfg?.radio ? { radio: cfg.radio } : {}),
       ...(cfg?.wifi ? { wifi: cfg.wifi } : {}),

@@ -1,0 +1,211 @@
+/**
+ * Drive scripts (issue 12 §2): the transcript format (src/transcript/transcript.ts) turned into
+ * a small firmware program for `vmodem start --drive <script>`, one run per modem, speaking
+ * through the modem's serial port.
+ *
+ * From transcripts:
+ *   > AT+QMTOPEN=0,"h",1883     send the line, then CR (`@eol crlf`: CRLF)
+ *   >> payload\x1a              send raw bytes (escapes \r \n \t \\ \xHH), no terminator
+ *   < OK                        wait for this line (other lines meanwhile go to the handlers)
+ *   <~ ^\+QMTOPEN: 0,(\d+)$     wait for a line matching; its groups become ${1}…${9}
+ *   < >                         wait for the data prompt
+ *   # comment, // comment, @profile <id>, @eol cr|crlf
+ * Added for fleets:
+ *   ${imei} ${name} ${index} ${rand} ${seq} ${time}   variables in any sent text or expectation
+ *   @let <name> <text>          a variable of your own; ${#name} is its length in bytes
+ *   @wait <ms> [jitter <ms>]    sleep (handlers still run)
+ *   @repeat <n|forever> [every <ms>] [jitter <ms>] … @end
+ *                               a loop; `every` is the period from one start to the next, jitter a
+ *                               random ± spread so a fleet does not publish in lock step
+ *   @label <name> / @goto <name>   jump (labels at the top level)
+ *   @on <regex> goto <label>    when a line matching comes (any time), drop what the script was
+ *                               doing and go on at the label (reconnect when +QMTSTAT comes)
+ *   @on <regex> … @end          when a line matching comes, run the block at the next step
+ *                               boundary (e.g. echo a received command back); groups are ${1}…
+ *   @timeout <ms>               how long `<` / `<~` wait (default 15000); a timeout goes to the
+ *                               `@onerror` label, or back to the start after a 1 s pause
+ *   @onerror <label>
+ */
+import { TranscriptSyntaxError, unescapeBytes } from '../transcript/transcript.js';
+
+export type DriveStmt =
+  | { kind: 'send'; text: string; raw: boolean; line: number }
+  | { kind: 'expect'; text: string; line: number }
+  | { kind: 'match'; pattern: string; line: number }
+  | { kind: 'wait'; ms: number; jitter: number; line: number }
+  | { kind: 'let'; name: string; text: string; line: number }
+  | { kind: 'repeat'; count: number | null; every: number; jitter: number; body: DriveStmt[]; line: number }
+  | { kind: 'label'; name: string; line: number }
+  | { kind: 'goto'; label: string; line: number };
+
+export interface DriveHandler {
+  pattern: RegExp;
+  goto?: string;
+  body?: DriveStmt[];
+  line: number;
+}
+
+export interface DriveScript {
+  steps: DriveStmt[];
+  handlers: DriveHandler[];
+  eol: string;
+  timeoutMs: number;
+  onError?: string;
+  profile?: string;
+  source?: string;
+}
+
+const ID = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function num(text: string | undefined, what: string, where: (m: string) => Error): number {
+  const n = Number(text);
+  if (text === undefined || !Number.isInteger(n) || n < 0) throw where(`${what} must be a whole number of milliseconds (got ${text ?? 'nothing'})`);
+  return n;
+}
+
+/** `every <ms>` / `jitter <ms>` options after a directive. */
+function timing(words: string[], where: (m: string) => Error): { every: number; jitter: number } {
+  let every = 0;
+  let jitter = 0;
+  for (let i = 0; i < words.length; i += 2) {
+    if (words[i] === 'every') every = num(words[i + 1], 'every', where);
+    else if (words[i] === 'jitter') jitter = num(words[i + 1], 'jitter', where);
+    else throw where(`unknown option "${words[i]}" (every <ms>, jitter <ms>)`);
+  }
+  return { every, jitter };
+}
+
+export function parseDriveScript(source: string, file?: string): DriveScript {
+  const script: DriveScript = { steps: [], handlers: [], eol: '\r', timeoutMs: 15_000 };
+  if (file) script.source = file;
+  /** Open blocks: the statement list being filled, and what closes it. */
+  const stack: { list: DriveStmt[]; what: string; line: number }[] = [{ list: script.steps, what: 'top', line: 0 }];
+  const labels = new Set<string>();
+  const gotos: { label: string; line: number }[] = [];
+  source.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    const where = (msg: string) => new TranscriptSyntaxError(`${file ? `${file}:` : 'line '}${line}: ${msg}`);
+    const text = raw.replace(/^\s+/, '');
+    if (text === '' || text.startsWith('#') || text.startsWith('//')) return;
+    const list = stack[stack.length - 1]!.list;
+    if (text.startsWith('@')) {
+      const [key, ...words] = text.slice(1).trim().split(/\s+/);
+      const rest = text.slice(1).trim().slice(key!.length).trim();
+      switch (key) {
+        case 'profile':
+          script.profile = words[0];
+          return;
+        case 'eol':
+          script.eol = words[0] === 'crlf' ? '\r\n' : '\r';
+          return;
+        case 'timeout':
+          script.timeoutMs = num(words[0], '@timeout', where);
+          return;
+        case 'onerror':
+          if (!words[0]) throw where('@onerror needs a label');
+          script.onError = words[0];
+          gotos.push({ label: words[0], line });
+          return;
+        case 'wait': {
+          const ms = num(words[0], '@wait', where);
+          list.push({ kind: 'wait', ms, jitter: timing(words.slice(1), where).jitter, line });
+          return;
+        }
+        case 'let': {
+          const name = words[0] ?? '';
+          if (!ID.test(name)) throw where(`@let needs a name (letters, digits, _), got "${name}"`);
+          list.push({ kind: 'let', name, text: rest.slice(name.length).trim(), line });
+          return;
+        }
+        case 'label':
+          if (stack.length > 1) throw where('@label only at the top level (outside @repeat and @on)');
+          if (!words[0]) throw where('@label needs a name');
+          labels.add(words[0]);
+          list.push({ kind: 'label', name: words[0], line });
+          return;
+        case 'goto':
+          if (!words[0]) throw where('@goto needs a label');
+          gotos.push({ label: words[0], line });
+          list.push({ kind: 'goto', label: words[0], line });
+          return;
+        case 'repeat': {
+          const c = words[0];
+          const count = c === 'forever' ? null : num(c, '@repeat count', where);
+          const body: DriveStmt[] = [];
+          list.push({ kind: 'repeat', count, ...timing(words.slice(1), where), body, line });
+          stack.push({ list: body, what: '@repeat', line });
+          return;
+        }
+        case 'on': {
+          if (stack.length > 1) throw where('@on only at the top level');
+          const m = /^(.*?)\s+goto\s+(\S+)$/.exec(rest);
+          let pattern: RegExp;
+          try {
+            pattern = new RegExp(m ? m[1]! : rest);
+          } catch (err) {
+            throw where(`bad regular expression: ${(err as Error).message}`);
+          }
+          if (m) {
+            script.handlers.push({ pattern, goto: m[2]!, line });
+            gotos.push({ label: m[2]!, line });
+          } else {
+            const body: DriveStmt[] = [];
+            script.handlers.push({ pattern, body, line });
+            stack.push({ list: body, what: '@on', line });
+          }
+          return;
+        }
+        case 'end':
+          if (stack.length === 1) throw where('@end without @repeat or @on');
+          stack.pop();
+          return;
+        default:
+          throw where(`unknown directive @${key}`);
+      }
+    }
+    if (text.startsWith('>> ')) {
+      // Checked now, expanded (variables first, then escapes) when sent.
+      unescapeCheck(text.slice(3), where);
+      list.push({ kind: 'send', text: text.slice(3), raw: true, line });
+    } else if (text.startsWith('> ')) list.push({ kind: 'send', text: text.slice(2), raw: false, line });
+    else if (text.startsWith('<~ ')) {
+      try {
+        new RegExp(text.slice(3).replace(/\$\{[^}]*\}/g, 'x'));
+      } catch (err) {
+        throw where(`bad regular expression: ${(err as Error).message}`);
+      }
+      list.push({ kind: 'match', pattern: text.slice(3), line });
+    } else if (text === '< >' || text.startsWith('< ')) list.push({ kind: 'expect', text: text.slice(2), line });
+    else throw where(`cannot read "${raw}"`);
+  });
+  if (stack.length > 1) {
+    const open = stack[stack.length - 1]!;
+    throw new TranscriptSyntaxError(`${file ? `${file}:` : 'line '}${open.line}: ${open.what} without @end`);
+  }
+  for (const g of gotos) {
+    if (!labels.has(g.label)) throw new TranscriptSyntaxError(`${file ? `${file}:` : 'line '}${g.line}: no @label ${g.label}`);
+  }
+  return script;
+}
+
+function unescapeCheck(text: string, where: (m: string) => Error): void {
+  try {
+    unescapeBytes(text.replace(/\$\{[^}]*\}/g, ''));
+  } catch (err) {
+    throw where((err as Error).message);
+  }
+}
+
+/** What `${…}` can name: the built-ins and @let variables; ${#x} is x's length in bytes. */
+export function expand(text: string, vars: (name: string) => string | undefined): string {
+  return text.replace(/\$\{(#?)([A-Za-z_0-9]+)\}/g, (whole, hash: string, name: string) => {
+    const v = vars(name);
+    if (v === undefined) return whole;
+    return hash ? String(Buffer.byteLength(v, 'utf8')) : v;
+  });
+}
+
+/** Escape a variable's value for use inside a regular expression expectation. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
