@@ -137,7 +137,9 @@ export function watchHost(
     };
 
     try {
-      child = spawn(resolvedPython ?? 'python3', ['-c', HELPER, devicePath], {
+      // -S: no `site` module (the helper needs only the standard library); site and the .pth
+      // files a machine has are most of the interpreter's start-up, paid once per PTY.
+      child = spawn(resolvedPython ?? 'python3', ['-S', '-c', HELPER, devicePath], {
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: a SIGTERM/SIGINT to vmodem's group (Ctrl+C, systemd, timeout)
         // must not kill the watcher before vmodem shuts down. It exits when its stdin closes.

@@ -165,8 +165,12 @@ export const FINAL_RE = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n|\r\n> /;
 const live = new Set<Firmware>();
 
 let python: string | undefined;
-/** The real interpreter behind `python3` (a pyenv shim costs ~0.3 s per start). */
-function pythonBin(): string {
+/**
+ * The real interpreter behind `python3` (a pyenv shim costs ~0.3 s per start), asked once per
+ * test process. Scripts of the tests use the standard library only: start them with
+ * {@link PY_FLAGS}.
+ */
+export function pythonBin(): string {
   if (!python) {
     try {
       python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim() || 'python3';
@@ -177,13 +181,19 @@ function pythonBin(): string {
   return python;
 }
 
+/**
+ * `-S`: no `site` module — the scripts need only the standard library, and `site` (with whatever
+ * .pth files the machine has) is most of a start-up (~60 ms of CPU instead of ~15 ms here).
+ */
+export const PY_FLAGS = ['-S'] as const;
+
 /** Kill every firmware process still running (for afterEach / afterAll). */
 export async function killAllFirmware(): Promise<void> {
   await Promise.all([...live].map((f) => f.kill()));
 }
 
 export function startFirmware(): Firmware {
-  const child: ChildProcessWithoutNullStreams = spawn(pythonBin(), ['-u', '-c', FIRMWARE_PY], {
+  const child: ChildProcessWithoutNullStreams = spawn(pythonBin(), [...PY_FLAGS, '-u', '-c', FIRMWARE_PY], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
+import { PY_FLAGS, pythonBin } from '../helpers/firmware.js';
 
 const ports: PtyPort[] = [];
 const fds: number[] = [];
@@ -72,8 +73,9 @@ describe('host watch: opens and closes that inotify merges', () => {
   it('another process holding two descriptors: closing one keeps the device held; exiting frees it, and a new opener is seen', async () => {
     const { port, events, logged } = await watched();
     const fw = spawn(
-      'python3',
+      pythonBin(),
       [
+        ...PY_FLAGS,
         '-c',
         String.raw`
 import os, sys

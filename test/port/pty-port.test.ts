@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
+import { PY_FLAGS, pythonBin } from '../helpers/firmware.js';
 
 const ports: PtyPort[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -51,7 +52,7 @@ async function open(opts: Parameters<typeof openPtyPort>[0] = {}): Promise<PtyPo
 
 /** Run a python3 "firmware"; collects stdout lines. */
 function firmware(script: string, ...args: string[]) {
-  const child = spawn('python3', ['-c', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(pythonBin(), [...PY_FLAGS, '-c', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
