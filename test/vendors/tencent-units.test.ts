@@ -8,7 +8,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { tencentCredentials, verifyTencentPassword } from '../../src/cloud/schemes/tencent.js';
 import { encryptTencentPayload, tencentDynregRequest, verifyTencentDynregSignature } from '../../src/cloud/schemes/tencent-dynreg.js';
 import { directoryFlashStore, flashDirFor, memoryFlashStore, type FlashStore } from '../../src/modem/module-flash.js';
@@ -18,6 +18,9 @@ import { bcc, TcFormat, unescapePayload } from '../../src/vendors/tencent/format
 import { cloudUrl } from '../../src/vendors/tencent/http.js';
 import { decodePsk, decryptDynregPayload, dynregRequest, pskSignIn, tencentUsername } from '../../src/vendors/tencent/sign.js';
 import { dataUpToCtrlZ, fixedOrCtrlZ } from '../../src/vendors/tencent/tccertadd.js';
+import { QOS_PARAM, tcArgs, TLSMODE_PARAM } from '../../src/vendors/tencent/args.js';
+import { error, ok, type CommandContext } from '../../src/at/types.js';
+import { splitArgs } from '../../src/at/parse-command-line.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts', 'tencent-qcloud-cellular');
 const CERT = readFileSync(path.join(FIXTURES, 'general_cdev1_cert.crt'));
@@ -221,5 +224,29 @@ describe('the modem flash store', () => {
     expect(readdirSync(root)).toEqual(['f']);
     expect(directoryFlashStore(path.join(root, 'f')).read('x/ok')!.toString()).toBe('yes');
     expect(flashDirFor('/state', '860000000000001')).toBe(path.join('/state', 'flash', '860000000000001'));
+  });
+});
+
+describe('argument decoding (§1.2: a bad argument answers 204)', () => {
+  const ctxOf = (text: string) => ({ args: splitArgs(text) }) as unknown as CommandContext;
+  const params = [TLSMODE_PARAM, QOS_PARAM, { name: 'topic', type: 'string' }, { name: 'region', type: 'string', optional: true }] as const;
+
+  it('hands tcArgs callbacks the typed tuple, so handlers need no casts', async () => {
+    let seen: unknown;
+    const out = await tcArgs(ctxOf('2,1,"a/b"'), params, ([mode, qos, topic, region]) => {
+      expectTypeOf(mode).toEqualTypeOf<0 | 1 | 2>();
+      expectTypeOf(qos).toEqualTypeOf<0 | 1>();
+      expectTypeOf(topic).toEqualTypeOf<string>();
+      expectTypeOf(region).toEqualTypeOf<string | undefined>();
+      seen = [mode, qos, topic, region];
+      return ok();
+    });
+    expect(out).toEqual(ok());
+    expect(seen).toEqual([2, 1, 'a/b', undefined]);
+  });
+
+  it('answers +CME ERROR: 204 for a value outside the manual\'s list', async () => {
+    const out = await tcArgs(ctxOf('0,2,"a/b"'), params, () => ok());
+    expect(out).toEqual(error(204, '<qos>=2 not in (0,1)'));
   });
 });

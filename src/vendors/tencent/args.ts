@@ -5,28 +5,34 @@
  * the module until its result is out (200 for another such command meanwhile).
  */
 import { withArgs } from '../common/decode.js';
-import { type Decoded, type IntParam, type ParamSpec, type StringParam } from '../../at/decode-args.js';
+import { type DecodedOf, type IntParam, type ParamSpec, type StringParam } from '../../at/decode-args.js';
 import { ok, type CommandContext, type Outcome } from '../../at/types.js';
 import type { TencentContext } from './context.js';
 import { badParam, cmeError, CME, stateError } from './errors.js';
 
-export function tcArgs(
+/**
+ * Decode with the Tencent error rule (204). A parameter list written in place types `run`'s
+ * values (see DecodedOf): `[topicParam(q), QOS_PARAM]` → `[string, 0 | 1]`.
+ */
+export function tcArgs<const Ps extends readonly ParamSpec[]>(
   ctx: CommandContext,
-  params: readonly ParamSpec[],
-  run: (values: Decoded) => Outcome | Promise<Outcome>,
+  params: Ps,
+  run: (values: DecodedOf<Ps>) => Outcome | Promise<Outcome>,
 ): Outcome | Promise<Outcome> {
   return withArgs(ctx, params, run, badParam);
 }
 
-export function topicParam(q: TencentContext): StringParam {
+export function topicParam(q: TencentContext): Omit<StringParam, 'optional'> {
   return { name: 'topic', type: 'string', minLength: 1, maxLength: q.data.limits.topic };
 }
 
 /** §3.3/§3.5: "QoS 值,暂只支持 0,1". */
-export const QOS_PARAM: IntParam = { name: 'qos', type: 'int', values: [0, 1] };
+/** Its values written out, so it decodes to `0 | 1` (see ParamValue). */
+export const QOS_PARAM: Omit<IntParam, 'optional'> & { values: readonly [0, 1] } = { name: 'qos', type: 'int', values: [0, 1] };
 
 /** §2.2/§2.6: <tlsmode> 0 direct, 1 TLS with key, 2 TLS with certificate. */
-export const TLSMODE_PARAM: IntParam = { name: 'tlsmode', type: 'int', values: [0, 1, 2] };
+/** Decodes to `0 | 1 | 2` (TlsMode). */
+export const TLSMODE_PARAM: Omit<IntParam, 'optional'> & { values: readonly [0, 1, 2] } = { name: 'tlsmode', type: 'int', values: [0, 1, 2] };
 
 /** 200 while another command's result is still to come. */
 export function refuseBusy(q: TencentContext): Outcome | undefined {

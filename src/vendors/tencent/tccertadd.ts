@@ -69,7 +69,7 @@ export function tccertaddCommand(q: TencentContext): CommandDef {
           { name: 'cert_size', type: 'int', min: 1, max: maxSize },
         ],
         ([nameV, sizeV]): Outcome => {
-          const name = nameV as string;
+          const name = nameV;
           const problem = certNameProblem(q, name);
           if (problem) return badParam(problem);
           const refused = refuseBusy(q);
@@ -79,7 +79,7 @@ export function tccertaddCommand(q: TencentContext): CommandDef {
           return {
             type: 'prompt',
             lines: ['OK'],
-            spec: fixedOrCtrlZ(sizeV as number, q.device.timing.limit('dataIdleTimeout', 10_000)),
+            spec: fixedOrCtrlZ(sizeV, q.device.timing.limit('dataIdleTimeout', 10_000)),
             onData: (end): Outcome => {
               const data = dataUpToCtrlZ(end);
               if (!data) {

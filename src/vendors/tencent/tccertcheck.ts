@@ -24,7 +24,7 @@ export function tccertcheckCommand(q: TencentContext): CommandDef {
     read: () => ok(...q.flash.certNames().map((n) => q.fmt.line('TCCERTCHECK', quote(n)))),
     set: (ctx) =>
       tcArgs(ctx, [{ name: 'cert_name', type: 'string' }], ([nameV]) => {
-        const name = nameV as string;
+        const name = nameV;
         const refused = refuseCertCommand(q, name);
         if (refused) return refused;
         const data = q.flash.cert(name);

@@ -21,7 +21,7 @@ export function tccertdelCommand(q: TencentContext): CommandDef {
     read: () => ok(...q.flash.certNames().map((n) => q.fmt.line('TCCERTDEL', quote(n)))),
     set: (ctx) =>
       tcArgs(ctx, [{ name: 'cert_name', type: 'string' }], ([nameV]) => {
-        const name = nameV as string;
+        const name = nameV;
         const refused = refuseCertCommand(q, name);
         if (refused) return refused;
         if (!q.flash.cert(name)) {

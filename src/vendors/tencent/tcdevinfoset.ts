@@ -30,7 +30,7 @@ import type { TencentContext } from './context.js';
 import { badParam, CME } from './errors.js';
 import { REGION_MAX } from './firmware.js';
 import { bcc, quote } from './format.js';
-import type { DevInfo, TlsMode } from './flash.js';
+import type { DevInfo } from './flash.js';
 import { decodePsk } from './sign.js';
 
 /** The stored key pair for a certificate name, or why there is none (§6.2 code). */
@@ -72,14 +72,13 @@ export function tcdevinfosetCommand(q: TencentContext): CommandDef {
           { name: 'devicesecret', type: 'string', optional: true },
           { name: 'certname', type: 'string', optional: true },
         ],
-        ([modeV, pid, dn, fourth, fifth]) => {
-          const tlsmode = modeV as TlsMode;
+        ([tlsmode, pid, dn, fourth, fifth]) => {
           const refused = refuseBusy(q) ?? refuseConnectedOrOta(q);
           if (refused) return refused;
-          const info: DevInfo = { tlsmode, productId: pid as string, deviceName: dn as string };
+          const info: DevInfo = { tlsmode, productId: pid, deviceName: dn };
           let check: (() => number) | undefined;
           if (tlsmode === 2) {
-            const certName = (fifth ?? fourth) as string | undefined;
+            const certName = fifth ?? fourth;
             if (!certName || certName.length > L.certName) return badParam('tlsmode 2 needs <certname>');
             info.certName = certName;
             check = () => {
@@ -91,12 +90,12 @@ export function tcdevinfosetCommand(q: TencentContext): CommandDef {
               return 0;
             };
           } else {
-            const secret = fourth as string | undefined;
+            const secret = fourth;
             if (secret === undefined) return badParam(`tlsmode ${tlsmode} needs <devicesecret>`);
             if (secret.length > L.deviceSecret || !decodePsk(secret)) return badParam('<devicesecret> must be the base64 PSK');
             info.deviceSecret = secret;
             if (q.fw.region && fifth !== undefined) {
-              const region = fifth as string;
+              const region = fifth;
               if (region.length < 1 || region.length > REGION_MAX) return badParam(`<region> must be 1-${REGION_MAX} bytes`);
               info.region = region;
             }

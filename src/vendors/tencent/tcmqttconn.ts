@@ -54,14 +54,13 @@ export function tcmqttconnCommand(q: TencentContext): CommandDef {
           { name: 'clean_session', type: 'int', values: [0, 1] },
           { name: 'reconnect', type: 'int', values: [0, 1] },
         ],
-        ([mode, timeout, keepalive, clean, reconnect]) => {
+        ([tlsmode, timeout, keepalive, clean, reconnect]) => {
           const refused = refuseBusy(q);
           if (refused) return refused;
           if (q.client.active) return stateError(`MQTT is already ${q.client.state}`);
           if (q.ota.downloading) return stateError('an OTA download is running');
           const info = q.flash.devInfo();
           if (!info) return stateError('no device information (AT+TCDEVINFOSET)');
-          const tlsmode = mode as 0 | 1 | 2;
           const allowed = info.tlsmode === 1 ? [0, 1] : [info.tlsmode];
           if (!allowed.includes(tlsmode)) return badParam(`<tlsmode> ${tlsmode} does not fit AT+TCDEVINFOSET's ${info.tlsmode}`);
           // The ESP8266 firmware does not look at Wi-Fi first: OK, then the TLS/TCP connect fails
@@ -70,8 +69,8 @@ export function tcmqttconnCommand(q: TencentContext): CommandDef {
           if (!q.net.ready && !onlyWifiDown) return stateError('no network (AT+TCREGNET)');
           const params = {
             tlsmode,
-            cmdTimeoutMs: timeout as number,
-            keepalive: keepalive as number,
+            cmdTimeoutMs: timeout,
+            keepalive,
             clean: clean === 1,
             reconnect: reconnect === 1,
           };

@@ -29,15 +29,15 @@ export function tcmqttpubCommand(q: TencentContext): CommandDef {
     test: () => ok(q.fmt.line('TCMQTTPUB', `"TOPIC_NAME(maxlen ${L.topic})","QOS(0/1)","PAYLOAD(maxlen ${L.payload})"`)),
     set: (ctx) =>
       tcArgs(ctx, [topicParam(q), QOS_PARAM, { name: 'message', type: 'string' }], ([topicV, qosV, messageV]) => {
-        const topic = textFromAt(topicV as string);
+        const topic = textFromAt(topicV);
         const bad = publishTopicProblem(topic);
         if (bad) return badParam(bad);
-        const payload = unescapePayload(messageV as string, q.escapes);
+        const payload = unescapePayload(messageV, q.escapes);
         if (payload.length > L.payload) return cmeError(CME.overSize, `message of ${payload.length} bytes exceeds ${L.payload}`);
         const refused = refuseBusy(q);
         if (refused) return refused;
         if (!q.client.connected) return stateError('MQTT is not connected');
-        return okThen(q, 'TCMQTTPUB', () => q.client.publish(topic, payload, qosV as 0 | 1));
+        return okThen(q, 'TCMQTTPUB', () => q.client.publish(topic, payload, qosV));
       }),
   };
 }

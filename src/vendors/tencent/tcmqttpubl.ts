@@ -36,10 +36,10 @@ export function tcmqttpublCommand(q: TencentContext): CommandDef {
     test: () => ok(q.fmt.line('TCMQTTPUBL', `"TOPIC_NAME(maxlen ${L.topic})","QOS(0/1)","LEN(1-${L.longPayload})"`)),
     set: (ctx) =>
       tcArgs(ctx, [topicParam(q), QOS_PARAM, { name: 'msg_length', type: 'int', min: 1 }], ([topicV, qosV, lenV]): Outcome => {
-        const topic = textFromAt(topicV as string);
+        const topic = textFromAt(topicV);
         const bad = publishTopicProblem(topic);
         if (bad) return badParam(bad);
-        const length = lenV as number;
+        const length = lenV;
         if (length > L.longPayload) return cmeError(CME.overSize, `<msg_length> ${length} exceeds ${L.longPayload}`);
         const refused = refuseBusy(q);
         if (refused) return refused;
@@ -56,7 +56,7 @@ export function tcmqttpublCommand(q: TencentContext): CommandDef {
               return { type: 'silent', lines: [] };
             }
             const message = unescapePayload(payload, q.escapes);
-            okThen(q, 'TCMQTTPUBL', () => q.client.publish(topic, message, qosV as 0 | 1));
+            okThen(q, 'TCMQTTPUBL', () => q.client.publish(topic, message, qosV));
             return { type: 'silent', lines: [] };
           },
         };

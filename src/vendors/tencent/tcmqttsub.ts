@@ -24,13 +24,13 @@ export function tcmqttsubCommand(q: TencentContext): CommandDef {
     read: () => ok(...[...q.client.subscriptions].map(([t, qos]) => q.fmt.line('TCMQTTSUB', `${quote(textToAt(t))},${qos}`))),
     set: (ctx) =>
       tcArgs(ctx, [topicParam(q), QOS_PARAM], ([topicV, qosV]) => {
-        const topic = textFromAt(topicV as string);
+        const topic = textFromAt(topicV);
         const bad = filterProblem(topic);
         if (bad) return badParam(bad);
         const refused = refuseBusy(q);
         if (refused) return refused;
         if (!q.client.connected) return stateError('MQTT is not connected');
-        return okThen(q, 'TCMQTTSUB', () => q.client.subscribe(topic, qosV as 0 | 1));
+        return okThen(q, 'TCMQTTSUB', () => q.client.subscribe(topic, qosV));
       }),
   };
 }

@@ -25,7 +25,7 @@ export function tcmqttunsubCommand(q: TencentContext): CommandDef {
     },
     set: (ctx) =>
       tcArgs(ctx, [topicParam(q)], ([topicV]) => {
-        const topic = textFromAt(topicV as string);
+        const topic = textFromAt(topicV);
         const bad = filterProblem(topic);
         if (bad) return badParam(bad);
         const refused = refuseBusy(q);

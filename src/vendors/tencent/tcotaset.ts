@@ -43,7 +43,7 @@ export function tcotasetCommand(q: TencentContext): CommandDef {
           if (refused) return refused;
           if (q.ota.downloading) return stateError('an OTA download is running');
           if (!q.client.connected) return stateError('MQTT is not connected');
-          return okThen(q, 'TCOTASET', () => (state === 1 ? q.ota.enable(version as string) : q.ota.disable(version as string)));
+          return okThen(q, 'TCOTASET', () => (state === 1 ? q.ota.enable(version) : q.ota.disable(version)));
         },
       ),
   };

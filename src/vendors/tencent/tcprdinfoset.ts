@@ -21,7 +21,6 @@ import type { TencentContext } from './context.js';
 import { badParam, CME } from './errors.js';
 import { REGION_MAX } from './firmware.js';
 import { bcc, quote } from './format.js';
-import type { TlsMode } from './flash.js';
 
 export function tcprdinfosetCommand(q: TencentContext): CommandDef {
   const L = q.data.limits;
@@ -50,11 +49,11 @@ export function tcprdinfosetCommand(q: TencentContext): CommandDef {
           if (refused) return refused;
           try {
             q.flash.setPrdInfo({
-              tlsmode: mode as TlsMode,
-              productId: pid as string,
-              productSecret: secret as string,
-              deviceName: dn as string,
-              ...(region !== undefined ? { region: region as string } : {}),
+              tlsmode: mode,
+              productId: pid,
+              productSecret: secret,
+              deviceName: dn,
+              ...(region !== undefined ? { region } : {}),
             });
             q.log.info({ tlsmode: mode, productId: pid, deviceName: dn }, 'product information saved');
             q.report(q.fmt.ok('TCPRDINFOSET'), 'result');

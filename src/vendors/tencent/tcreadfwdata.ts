@@ -23,7 +23,7 @@ export function tcreadfwdataCommand(q: TencentContext): CommandDef {
     set: (ctx) =>
       tcArgs(ctx, [{ name: 'len', type: 'int', min: 1, max: q.data.limits.readFwData }], ([len]) => {
         if (q.ota.downloading) return stateError('an OTA download is running');
-        const r = q.ota.read(len as number);
+        const r = q.ota.read(len);
         if (!r.ok) return r.why === 'no-firmware' ? cmeError(CME.noFirmware, 'no firmware cached') : cmeError(CME.execution, 'read past the end of the firmware');
         q.report(q.fmt.line('TCREADFWDATA', `${r.data.length},${r.data.toString('hex').toUpperCase()}`));
         return ok();

@@ -17,7 +17,7 @@
  * - An empty <pw> joins an open hotspot.
  * - See network.ts for how the join is emulated.
  */
-import { decodeOne } from '../../at/decode-args.js';
+import { decodeArgs } from '../../at/decode-args.js';
 import { ok, type CommandDef, type Outcome } from '../../at/types.js';
 import { refuseBusy } from './args.js';
 import type { TencentContext } from './context.js';
@@ -51,11 +51,15 @@ export function tcregnetCommand(q: TencentContext): CommandDef {
     set: (ctx): Outcome => {
       const [typeArg, actionArg, ...rest] = ctx.args;
       if (!typeArg || !actionArg) return badParam('AT+TCREGNET needs <module_type> and <action>');
-      const type = decodeOne({ name: 'module_type', type: 'int', values: [0, 1] }, typeArg);
-      if (typeof type === 'object') return badParam(type.problem);
-      const action = decodeOne({ name: 'action', type: 'int', values: [0, 1] }, actionArg);
-      if (typeof action === 'object') return badParam(action.problem);
-      const mt = type as 0 | 1;
+      const head = decodeArgs(
+        [
+          { name: 'module_type', type: 'int', values: [0, 1] },
+          { name: 'action', type: 'int', values: [0, 1] },
+        ],
+        [typeArg, actionArg],
+      );
+      if (!head.ok) return badParam(head.problem);
+      const [mt, action] = head.values;
       const busy = refuseBusy(q);
       if (busy) return busy;
       if (action === 0) {
@@ -67,16 +71,21 @@ export function tcregnetCommand(q: TencentContext): CommandDef {
       }
       if (mt === 1) {
         if (rest.length !== 2) return badParam('a Wi-Fi join needs <ssid> and <pw>');
-        const ssid = decodeOne({ name: 'ssid', type: 'string', minLength: 1, maxLength: L.ssid }, rest[0]!);
-        if (typeof ssid === 'object') return badParam(ssid.problem);
-        const pw = decodeOne({ name: 'pw', type: 'string', maxLength: L.password }, rest[1]!);
-        if (typeof pw === 'object') return badParam(pw.problem);
-        return join(q, { type: 1, ssid: ssid as string, password: pw as string });
+        const wifi = decodeArgs(
+          [
+            { name: 'ssid', type: 'string', minLength: 1, maxLength: L.ssid },
+            { name: 'pw', type: 'string', maxLength: L.password },
+          ],
+          rest,
+        );
+        if (!wifi.ok) return badParam(wifi.problem);
+        const [ssid, password] = wifi.values;
+        return join(q, { type: 1, ssid, password });
       }
       if (rest.length !== 1) return badParam('a cellular join needs <apn>');
-      const apn = decodeOne({ name: 'apn', type: 'string', maxLength: L.apn }, rest[0]!);
-      if (typeof apn === 'object') return badParam(apn.problem);
-      return join(q, { type: 0, apn: apn as string });
+      const cell = decodeArgs([{ name: 'apn', type: 'string', maxLength: L.apn }], rest);
+      if (!cell.ok) return badParam(cell.problem);
+      return join(q, { type: 0, apn: cell.values[0] });
     },
   };
 }
