@@ -7,7 +7,7 @@ import { loadProfile } from '../../src/profiles/load-profile.js';
 import type { Profile } from '../../src/profiles/profile.js';
 import { corpusFor, type Corpus } from './arbitraries.js';
 import { FuzzBroker } from './fuzz-broker.js';
-import { CaseRunner, watchProcess, type Case, type CaseResult, type RunnerOptions } from './harness.js';
+import { CaseRunner, unwatchProcess, watchProcess, type Case, type CaseResult, type RunnerOptions } from './harness.js';
 import { KITS, type ProfileKit } from './kits.js';
 
 export interface ProfileUnderFuzz {
@@ -26,9 +26,9 @@ export interface ProfileUnderFuzz {
 }
 
 export async function profileUnderFuzz(id: string): Promise<ProfileUnderFuzz> {
-  watchProcess();
   const kit = KITS[id];
   if (!kit) throw new Error(`no conformance kit for profile ${id}`);
+  watchProcess();
   const profile = loadProfile(id);
   let broker = await FuzzBroker.create();
   // A probe modem lists the commands this profile's modem registers.
@@ -51,6 +51,9 @@ export async function profileUnderFuzz(id: string): Promise<ProfileUnderFuzz> {
       broker = await FuzzBroker.create();
       await old.close();
     },
-    close: () => broker.close(),
+    close: async () => {
+      await broker.close();
+      unwatchProcess();
+    },
   };
 }
