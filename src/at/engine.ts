@@ -174,6 +174,9 @@ export class AtEngine extends EventEmitter<EngineEvents> {
 
   private armUrcTimer(): void {
     const head = this.scheduledUrcs[0];
+    // A URC due now waits only for the next turn of the event loop (the real clock runs a 0 ms
+    // delay with setImmediate, util/clock.ts), so it is its own write after the final result
+    // code, microseconds later, not a millisecond timer later (issue 12 §3).
     if (this.urcTimer !== undefined || !head || this.stopped) return;
     this.urcTimer = this.clock.setTimeout(() => {
       this.urcTimer = undefined;

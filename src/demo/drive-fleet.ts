@@ -34,7 +34,7 @@ export function loadDriveScript(file: string, profiles: readonly string[]): Driv
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`--drive ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(`--drive ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   const script = parseDriveScript(text, file);
   const other = profiles.find((p) => script.profile !== undefined && p !== script.profile);

@@ -34,10 +34,13 @@ export interface DriveStats {
   iterations: number;
 }
 
-class Jump {
-  constructor(readonly label: string) {}
+/** Control flow, not failures: thrown to unwind to the top-level loop. */
+class Jump extends Error {
+  constructor(readonly label: string) {
+    super(`jump to ${label}`);
+  }
 }
-class Stopped {}
+class Stopped extends Error {}
 class ExpectTimeout extends Error {}
 
 const RETRY_PAUSE_MS = 1000;

@@ -1,11 +1,16 @@
 /**
  * Named delays from the profile. "real" uses the profile's figures (what the module takes for a
- * TCP connect, a CONNACK…); "fast" shrinks every delay to the minimum that still keeps a URC
- * after the final result code of the command that caused it.
+ * TCP connect, a CONNACK…); "fast" drops them: the engine still writes a URC only after the
+ * final result code of the command that caused it.
  */
 export type TimingMode = 'real' | 'fast';
 
-export const FAST_DELAY_MS = 1;
+/**
+ * 0: the engine holds every URC until the final result code of the command in progress is
+ * written, so no delay is needed to keep the order; 1 ms used to cost a timer on every result
+ * (a QoS 1 publish paid it twice), which made "fast" latency-bound (issue 12 §3).
+ */
+export const FAST_DELAY_MS = 0;
 
 export class Timing {
   constructor(

@@ -13,10 +13,27 @@ export interface Clock {
   clearTimeout(t: TimerHandle): void;
 }
 
+/** The handles realClock made with setImmediate (a 0 ms delay), so clearTimeout knows them. */
+const immediates = new WeakSet<object>();
+
+/**
+ * The wall clock. A delay of 0 ms (or less) runs on the next turn of the event loop
+ * (setImmediate), not on a timer: Node runs a 0 ms setTimeout after at least 1 ms, and on the
+ * fast path every URC and acknowledgement paid that millisecond — the AT path was latency-bound
+ * with the process idle (issue 12 §3).
+ */
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (t) => clearTimeout(t),
+  setTimeout: (fn, ms) => {
+    if (ms > 0) return setTimeout(fn, ms);
+    const handle = setImmediate(fn);
+    immediates.add(handle);
+    return handle as unknown as TimerHandle;
+  },
+  clearTimeout: (t) => {
+    if (immediates.has(t as object)) clearImmediate(t as unknown as NodeJS.Immediate);
+    else clearTimeout(t);
+  },
 };
 
 /** A sleep on `clock` that an owner can cancel: the timer is kept in `timers` until it fires. */
