@@ -221,6 +221,7 @@ export function qmtcfgCommand(q: Bc260yContext): CommandDef {
     set: (ctx) => {
       const [nameArg, ...rest] = ctx.args;
       if (nameArg?.kind !== 'string') return failWith(q, 'invalidParameter', '<option> must be a quoted string');
+      // Any case: drivers send "KEEPALIVE" and "SSL" (issue 10 §2; the profile's notes).
       const o = byName.get(nameArg.value.toLowerCase());
       if (!o) return failWith(q, 'invalidParameter', `unknown option "${nameArg.value}"`);
       const sub: CommandContext = { ...ctx, args: rest };

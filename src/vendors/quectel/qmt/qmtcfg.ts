@@ -383,6 +383,7 @@ export function qmtcfgCommand(q: QmtContext): CommandDef {
     set: (ctx) => {
       const [nameArg, ...rest] = ctx.args;
       if (nameArg?.kind !== 'string') return fail('<option> must be a quoted string');
+      // Any case: drivers send "KEEPALIVE" and "SSL" (issue 10 §2; the profile's notes).
       const o = byName.get(nameArg.value.toLowerCase());
       if (!o) return fail(`unknown option "${nameArg.value}"`);
       const sub: CommandContext = { ...ctx, args: rest };
