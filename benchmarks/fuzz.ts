@@ -52,6 +52,8 @@ interface Summary {
   profile: string;
   lines: number;
   cases: number;
+  /** QoS 1/2 deliveries the delivered-message invariant checked. */
+  delivered: number;
   seconds: number;
   linesPerSecond: number;
   heapStart: string;
@@ -102,6 +104,7 @@ async function fuzzProfile(id: string, o: Options): Promise<Summary> {
     profile: id,
     lines: stats.lines,
     cases: stats.cases,
+    delivered: stats.delivered ?? 0,
     seconds: Math.round(seconds),
     linesPerSecond: Math.round(stats.lines / seconds),
     heapStart: mib(heapStart ?? 0),
@@ -119,7 +122,7 @@ async function main(): Promise<void> {
   process.stdout.write('\nsummary\n');
   for (const s of summaries) {
     process.stdout.write(
-      `  ${s.profile}: ${s.lines} lines, ${s.cases} cases, ${s.seconds} s, ${s.linesPerSecond} lines/s, heap ${s.heapStart} → ${s.heapEnd} (max growth ${s.heapMaxGrowth}), ${s.failures.length} failure(s)\n`,
+      `  ${s.profile}: ${s.lines} lines, ${s.cases} cases, ${s.delivered} deliveries checked, ${s.seconds} s, ${s.linesPerSecond} lines/s, heap ${s.heapStart} → ${s.heapEnd} (max growth ${s.heapMaxGrowth}), ${s.failures.length} failure(s)\n`,
     );
   }
   process.stdout.write(`${JSON.stringify(summaries)}\n`);

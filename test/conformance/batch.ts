@@ -13,6 +13,8 @@ import type { ProfileUnderFuzz } from './runner.js';
 export interface BatchStats {
   cases: number;
   lines: number;
+  /** Deliveries checked by the delivered-message invariant (its reach). */
+  delivered?: number;
 }
 
 export function batchArb(p: ProfileUnderFuzz, size: number, opts: CaseOptions): fc.Arbitrary<Case[]> {
@@ -28,6 +30,7 @@ export async function runBatch(p: ProfileUnderFuzz, cases: Case[], stats: BatchS
   results.forEach((r, i) => {
     stats.cases++;
     stats.lines += r.lines;
+    stats.delivered = (stats.delivered ?? 0) + r.delivered;
     if (r.violations.length === 0) return;
     failures.push(`case ${i}:\n  ${describeCase(cases[i]!)}\nviolations:\n  ${r.violations.map((v) => v.slice(0, 2000)).join('\n  ')}`);
   });

@@ -4,12 +4,24 @@
  * in-memory link: drop every device connection from the broker side, stall (nothing passes
  * either way; leaving the stall drops the connections, as a stalled TCP stream cannot resume),
  * broker down (connections drop, opens are refused) and up, CONNECT refused (CONNACK 5).
+ * It also records the QoS 1/2 messages each tenant's devices accepted, for the delivered-message
+ * invariant (harness.ts): the point is the device link's 'message' event, where the device's
+ * MQTT client has taken the PUBLISH and acknowledges it (PUBACK; PUBREC for QoS 2) — before the
+ * session core and the vendor adapter, so a message either of them loses counts. (Aedes's 'ack'
+ * event would be the broker's view, but it carries no payload for clean sessions.)
  */
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError } from 'aedes';
 import type { LinkOpener } from '../../src/mqtt/types.js';
 import { LinkOpenError } from '../../src/mqtt/types.js';
 import { duplexPair, memoryLinkOpener, type StreamBroker } from '../../src/mqtt/memory-link.js';
+
+/** A message the device's MQTT client accepted, and whether that link has closed since. */
+export interface DeviceAck {
+  payload: string;
+  qos: number;
+  closed(): boolean;
+}
 
 interface Connection {
   device: Duplex;
@@ -28,13 +40,28 @@ export class BrokerTenant implements StreamBroker {
   bytes = 0;
   /** Client ids this tenant's links signed in with. */
   readonly clientIds = new Set<string>();
+  /** QoS 1/2 messages this tenant's device links accepted (a delivery of any case). */
+  readonly acked: DeviceAck[] = [];
   readonly opener: LinkOpener;
   private readonly conns = new Set<Connection>();
 
   constructor(private readonly owner: FuzzBroker) {
-    this.opener = memoryLinkOpener(this, {
+    const memory = memoryLinkOpener(this, {
       refuse: () => (this.down ? new LinkOpenError('refused', 'broker down (fuzz)') : undefined),
     });
+    this.opener = {
+      resolve: memory.resolve,
+      open: async (o) => {
+        const link = await memory.open(o);
+        let closed = false;
+        link.once('close', () => (closed = true));
+        link.on('message', (m) => {
+          // The harness's own messages are short markers; longer ones are other traffic.
+          if (m.qos > 0 && m.payload.length <= 64) this.acked.push({ payload: m.payload.toString('latin1'), qos: m.qos, closed: () => closed });
+        });
+        return link;
+      },
+    };
   }
 
   /** The broker side of a device link: a gate that counts and stalls, then Aedes. */
@@ -85,7 +112,7 @@ export class BrokerTenant implements StreamBroker {
   }
 
   /** The cloud publishes to the device (any device subscribed to `topic`). */
-  deliver(topic: string, payload: Buffer, qos: 0 | 1): void {
+  deliver(topic: string, payload: Buffer, qos: 0 | 1 | 2): void {
     this.owner.aedes.publish({ cmd: 'publish', topic, payload, qos, retain: false, dup: false }, () => {});
   }
 

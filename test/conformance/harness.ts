@@ -12,7 +12,13 @@
  *   per AT+CMEE, or the ATV0 numeric forms), unless ATQ1 silenced them;
  * - no URC is written while a command or a data-mode exchange is in progress;
  * - `AT` answers OK at the end (after ESC / the data-mode timeout, and a CR to end a partial line);
- * - a message the module reported as sent (OK plus its success URC) reached the broker.
+ * - a message the module reported as sent (OK plus its success URC) reached the broker;
+ * - a QoS 1/2 message the broker delivered (the device's MQTT client took it and acknowledged it:
+ *   the link's 'message' event, see fuzz-broker.ts) reached the firmware — its payload appears in the output, raw or as hex text where a
+ *   dataformat/encoding setting asks for hex — or sits in the module's receive buffer, read at
+ *   the end with the vendor's read command (kit.readBuffer). A message whose connection closed
+ *   after acknowledging it (a drop, a reset, AT+QMTCLOSE) does not count. Only the harness's own
+ *   messages are checked: unique ASCII markers (MARKER), so both forms are easy to recognise.
  */
 import type { Modem } from '../../src/modem/modem.js';
 import { Modem as ModemClass } from '../../src/modem/modem.js';
@@ -39,12 +45,13 @@ export type Step =
   /** A well-formed publish whose acknowledgement is checked against the broker. */
   | { t: 'publish'; qos: 0 | 1; payload: string }
   /** A well-formed subscribe (so deliveries reach the module). */
-  | { t: 'subscribe'; qos: 0 | 1 }
+  | { t: 'subscribe'; qos: 0 | 1 | 2 }
   /** The profile's same-id / racing burst number `which`. */
   | { t: 'same-id'; which: number }
   /** Enter data mode, then send fewer bytes than announced (cut) or far more (flood). */
   | { t: 'data'; kind: 'cut' | 'flood'; announced: number; sent: number; fill: number }
-  | { t: 'broker'; ev: BrokerEvent }
+  /** `qos` sets a 'deliver' event's QoS (tests); by default it cycles through 0, 1 and 2. */
+  | { t: 'broker'; ev: BrokerEvent; qos?: 0 | 1 | 2 }
   /** Let virtual time pass (keepalive, retransmission, reconnect, data-mode timeouts). */
   | { t: 'advance'; ms: number };
 
@@ -60,9 +67,20 @@ export interface CaseResult {
   lines: number;
   /** Publishes the module acknowledged and the broker was checked to have (the invariant's reach). */
   acked: number;
+  /** Deliveries the module acknowledged to the broker and was checked to have passed on. */
+  delivered: number;
 }
 
 const CR = 0x0d;
+
+/**
+ * The payload of the harness's message number `n` to case `caseId`. Its prefix, raw or as hex
+ * text of either case, is what onOutput looks for: three indexOf per write, no decoding unless found.
+ */
+const MARKER = (caseId: number, n: number): string => `Qz7c${caseId}n${n}zQ`;
+const MARKER_RE = /Qz7c\d+n\d+zQ/g;
+const IS_MARKER = /^Qz7c\d+n\d+zQ$/;
+const MARKER_PREFIXES = [Buffer.from('Qz7', 'latin1'), Buffer.from(Buffer.from('Qz7').toString('hex'), 'latin1'), Buffer.from(Buffer.from('Qz7').toString('hex').toUpperCase(), 'latin1')];
 let unexpected: string[] = [];
 /** Profiles under fuzz now (watchProcess / unwatchProcess). */
 let watchers = 0;
@@ -167,6 +185,9 @@ export class CaseRunner {
   private responses: Buffer[] = [];
   private lines = 0;
   private acked = 0;
+  private delivered = 0;
+  /** Harness messages (MARKER) the module wrote to the firmware, raw or as hex. */
+  private readonly seen = new Set<string>();
   private seq = 0;
   private readonly tenant: BrokerTenant;
   private readonly clientId: string;
@@ -202,6 +223,7 @@ export class CaseRunner {
 
   private onOutput(bytes: Buffer, kind: 'echo' | 'response' | 'urc' | 'prompt'): void {
     this.outputBytes += bytes.length;
+    if (MARKER_PREFIXES.some((p) => bytes.includes(p))) this.noteMarkers(bytes.toString('latin1'));
     // Keep a bounded tail of the text for the acknowledged-message check, only while a publish
     // step runs: copying a 64 KiB tail for every write of every case was a good share of the CPU.
     if (this.capturing) this.text = (this.text + bytes.toString('latin1')).slice(-65536);
@@ -218,6 +240,15 @@ export class CaseRunner {
       this.responses.push(bytes);
       const problem = finalProblem(bytes, s, this.profile);
       if (problem) this.violations.push(`${problem}: ${JSON.stringify(bytes.toString('latin1').slice(-200))}`);
+    }
+  }
+
+  /** Record the harness messages in this output: raw, and inside runs of hex digits. */
+  private noteMarkers(text: string): void {
+    for (const m of text.matchAll(MARKER_RE)) this.seen.add(m[0]);
+    for (const run of text.matchAll(/(?:[0-9A-Fa-f]{2}){6,}/g)) {
+      // A hex run may start on an odd digit of the payload's text (a preceding hex-looking byte).
+      for (const from of [0, 1]) for (const m of Buffer.from(run[0].slice(from), 'hex').toString('latin1').matchAll(MARKER_RE)) this.seen.add(m[0]);
     }
   }
 
@@ -288,6 +319,7 @@ export class CaseRunner {
       }
       for (const step of c.steps) await this.step(step);
       await this.finish();
+      await this.checkDeliveries();
     } catch (err) {
       this.violations.push(`the harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     } finally {
@@ -299,7 +331,7 @@ export class CaseRunner {
     }
     this.violations.push(...unexpected);
     unexpected = [];
-    return { violations: this.violations, lines: this.lines, acked: this.acked };
+    return { violations: this.violations, lines: this.lines, acked: this.acked, delivered: this.delivered };
   }
 
   private async step(s: Step): Promise<void> {
@@ -342,14 +374,14 @@ export class CaseRunner {
         return void (await this.settle(s.kind === 'cut' ? 120_000 : 10_000));
       }
       case 'broker':
-        this.brokerEvent(s.ev);
+        this.brokerEvent(s.ev, s.qos);
         return void (await this.settle());
       case 'advance':
         return this.advance(s.ms);
     }
   }
 
-  private brokerEvent(ev: BrokerEvent): void {
+  private brokerEvent(ev: BrokerEvent, qos?: 0 | 1 | 2): void {
     const b = this.tenant;
     switch (ev) {
       case 'drop':
@@ -369,7 +401,8 @@ export class CaseRunner {
         b.refuseConnect = false;
         return;
       case 'deliver':
-        return b.deliver(`${this.prefix}in/${this.caseId}/x`, Buffer.from(`m${++this.seq}`), (this.seq % 2) as 0 | 1);
+        ++this.seq;
+        return b.deliver(`${this.prefix}in/${this.caseId}/x`, Buffer.from(MARKER(this.caseId, this.seq), 'latin1'), qos ?? ((this.seq % 3) as 0 | 1 | 2));
     }
   }
 
@@ -430,6 +463,28 @@ export class CaseRunner {
     } else if (!answer.allowed.has(answer.got)) {
       this.violations.push(`AT did not answer OK afterwards: ${answer.got === undefined ? 'no response' : JSON.stringify(answer.got)}`);
     }
+  }
+
+  /**
+   * Every harness message a device of this case acknowledged must have reached the firmware or
+   * sit in the module's buffer, unless its connection closed since (messages to a session that
+   * was closed, reset or disconnected before delivery do not count). What was not written yet
+   * is read from the buffer with the vendor's read command, as firmware would, a few times over
+   * (a read may free a slot for the backlog, or return one message at a time).
+   */
+  private async checkDeliveries(): Promise<void> {
+    const owed = () => this.tenant.acked.filter((a) => IS_MARKER.test(a.payload) && !this.seen.has(a.payload) && !a.closed());
+    const read = this.kit.readBuffer;
+    let left = owed();
+    for (let i = 0; i < 12 && left.length > 0 && read !== undefined && !this.modem.engine.busy; i++) {
+      this.send(Buffer.from(`${read}\r`, 'latin1'));
+      await this.settle();
+      left = owed();
+    }
+    for (const a of left) {
+      this.violations.push(`the module acknowledged QoS ${a.qos} delivery ${a.payload} to the broker but neither wrote it to the firmware nor holds it in its buffer`);
+    }
+    this.delivered += this.tenant.acked.filter((a) => this.seen.has(a.payload)).length;
   }
 
   private async askAt(): Promise<{ busy: boolean; got?: string; allowed: Set<string | undefined> }> {

@@ -19,7 +19,13 @@ export interface ProfileKit {
   /** Host lines (without CR) that open and connect the MQTT client as `clientId`, in order. */
   connect(clientId: string): string[];
   /** A subscribe line for `topic` at `qos` with packet id `id` (where the firmware picks ids). */
-  subscribe(topic: string, qos: 0 | 1, id: number): string;
+  subscribe(topic: string, qos: 0 | 1 | 2, id: number): string;
+  /**
+   * A command line that reads (and frees) messages from the module's receive buffer, where it has
+   * one: the delivered-message invariant reads the buffer this way (as firmware would) when a
+   * message the module acknowledged to the broker was not written to the firmware.
+   */
+  readBuffer?: string;
   /** A publish of `payload` on `topic`, with packet id `id` where the firmware picks ids. */
   publish(topic: string, payload: string, qos: 0 | 1, id: number): PublishPlan;
   /** Pipelined bursts that reuse an id still in flight, or race requests on one client. */
@@ -55,6 +61,8 @@ const ec200: ProfileKit = {
   ],
   dataEntry: (len) => `AT+QMTPUBEX=0,7,1,0,"fz/data",${len}\r`,
   topicPrefix: () => 'fz/',
+  // EC200 MQTT AN §3.3.9: every stored message of client 0 (recv/mode 1); the backlog refills slots.
+  readBuffer: 'AT+QMTRECV=0',
 };
 
 const bc260y: ProfileKit = {
@@ -105,6 +113,8 @@ const ml307: ProfileKit = {
   ],
   dataEntry: (len) => `AT+MQTTPUB=0,"fz/data",1,0,0,${len}\r`,
   topicPrefix: () => 'fz/',
+  // OneMO MQTT manual §3.6: the oldest cached message (cached mode), 601 when the cache is empty.
+  readBuffer: 'AT+MQTTREAD=0,1',
 };
 
 const tencent: ProfileKit = {
@@ -148,6 +158,8 @@ const yuge: ProfileKit = {
   ],
   dataEntry: (len) => `AT+IMQTTPUBEX=fz/data,1,0,${Math.max(1, len)}\r`,
   topicPrefix: () => 'fz/',
+  // YUGE CLM920 MQTT manual §2.18: up to 10 cached messages (cache mode), oldest first.
+  readBuffer: 'AT+IMQTTRECV=10',
 };
 
 export const KITS: Record<string, ProfileKit> = Object.fromEntries([ec200, bc260y, ml307, tencent, yuge].map((k) => [k.id, k]));
