@@ -187,7 +187,10 @@ async function fleet(): Promise<void> {
   const script = path.join(dir, 'telemetry-1s.at');
   const text = (await readFile(path.join(HERE, '../fixtures/drive/quectel-ec200-telemetry.at'), 'utf8'))
     .replace('every 5000 jitter 500', 'every 1000 jitter 100')
-    .replace('"rand":${rand}', '"time":${time}');
+    // The send time is taken when the payload goes out (after the prompt), not before the command:
+    // the length is that of a 13-digit millisecond time.
+    .replace('"rand":${rand}', '"time":0000000000000')
+    .replace('>> ${reading}', '>> {"imei":"${imei}","seq":${seq},"time":${time}}');
   await writeFile(script, text);
 
   /** Subscribe to every telemetry topic for `seconds`: latency, deliveries, and gaps in each sender's seq. */

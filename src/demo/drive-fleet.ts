@@ -1,11 +1,12 @@
 /**
  * `vmodem start --drive <script>` (issue 12 §2): a DriveRunner per modem, each on its own serial
- * device (/dev/pts/N) through the demo firmware's UART driver (SerialLine) — the bytes go through
- * the PTY exactly as an outside firmware's would. Starts are spread over a few milliseconds per
+ * device (/dev/pts/N) — the bytes go through the PTY exactly as an outside firmware's would. Starts are spread over a few milliseconds per
  * modem so a thousand modems do not all open their sessions in the same instant.
  */
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
+import tty from 'node:tty';
 import type { Logger } from 'pino';
+import { OutputTokenizer } from '../transcript/transcript.js';
 import { realClock } from '../util/clock.js';
 import { DriveRunner, type DriveStats } from './drive-runner.js';
 import { parseDriveScript, type DriveScript } from './drive-script.js';
@@ -28,6 +29,63 @@ export interface DrivenFleet {
 
 const STAGGER_MS = 2;
 
+/**
+ * A fleet's serial line: read through libuv (a tty.ReadStream: woken by epoll, no polling), write
+ * with non-blocking writes. SerialLine polls every 10 ms, which is right for one demo firmware but
+ * costs a thousand modems 100,000 reads a second in the process that serves them. The reopen
+ * libuv does on a tty only confuses the host watch (port/host-watch.ts), which is off for fleets.
+ */
+class FleetSerial {
+  private readonly fd: number;
+  private readonly stream: tty.ReadStream;
+  private readonly tokens = new OutputTokenizer();
+  private pending: Buffer[] = [];
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(path: string, onLine: (line: string) => void) {
+    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+    this.stream = new tty.ReadStream(this.fd);
+    this.stream.on('data', (chunk: Buffer | string) => {
+      for (const t of this.tokens.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk)) onLine(t);
+    });
+    this.stream.on('error', () => this.close());
+  }
+
+  write(data: Buffer): void {
+    if (this.closed) throw new Error('the serial port is closed');
+    this.pending.push(data);
+    this.flush();
+  }
+
+  private flush(): void {
+    this.retry = undefined;
+    while (!this.closed && this.pending.length > 0) {
+      const b = this.pending[0]!;
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, b);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          this.retry = setTimeout(() => this.flush(), 5);
+          return;
+        }
+        this.close();
+        return;
+      }
+      if (n < b.length) this.pending[0] = b.subarray(n);
+      else this.pending.shift();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.stream.destroy();
+  }
+}
+
 /** Read and check a script against the modems' profiles; throws a one-line Error on a problem. */
 export function loadDriveScript(file: string, profiles: readonly string[]): DriveScript {
   let text: string;
@@ -44,14 +102,16 @@ export function loadDriveScript(file: string, profiles: readonly string[]): Driv
 
 export function driveFleet(script: DriveScript, modems: readonly DrivenModem[], log: Logger): DrivenFleet {
   const runners: DriveRunner[] = [];
-  const lines: SerialLine[] = [];
+  const lines: { close(): void }[] = [];
+  // One modem: the demo's UART driver (its host watch stays exact); a fleet: FleetSerial.
+  const open = (path: string, onLine: (l: string) => void) => (modems.length === 1 ? new SerialLine(path, onLine) : new FleetSerial(path, onLine));
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
   modems.forEach((m, i) => {
     const start = (): void => {
       if (stopped) return;
       let runner: DriveRunner | undefined;
-      const line = new SerialLine(m.devicePath, (l) => runner?.feedLine(l));
+      const line = open(m.devicePath, (l) => runner?.feedLine(l));
       runner = new DriveRunner(script, line, { name: m.name, index: m.index, imei: m.imei }, realClock, log.child({ component: 'drive', modem: m.name }));
       lines.push(line);
       runners.push(runner);
