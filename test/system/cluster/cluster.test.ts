@@ -232,27 +232,36 @@ describe.skipIf(need.missing)(`two vmodem processes as one cluster over redis-se
 
     const acked: string[] = [];
     const failed: string[] = [];
+    let restarted = false;
     const restart = (async () => {
       await new Promise((r) => setTimeout(r, 300));
       await redis!.restart({ downMs: 1500 });
+      restarted = true;
     })();
-    for (let i = 0; i < 40; i++) {
+    const recovered = (): boolean =>
+      [a, b].every((node) => node.log().some((l) => /^cluster: Redis connection restored/.test(l.msg)));
+    // Publish all through the outage, and go on until both nodes say Redis is back plus 10 more.
+    let afterRecovery = 0;
+    for (let i = 0; i < 2000 && afterRecovery < 10; i++) {
+      if (restarted && recovered()) afterRecovery++;
       const p = `m-${i}`;
-      const cmd = `AT+QMTPUBEX=0,${i + 1},1,0,"load/t",${p.length}`;
+      const id = (i % 60000) + 1;
+      const cmd = `AT+QMTPUBEX=0,${id},1,0,"load/t",${p.length}`;
       const prompt = await fw_at(fwA, cmd);
       if (!prompt.endsWith('> ')) {
         failed.push(p);
         continue;
       }
       await fwA.send(p);
-      const r = (await fwA.readUntil(new RegExp(`\\+QMTPUBEX: 0,${i + 1},[02]\\r\\n|\\+QMTSTAT: 0,\\d+\\r\\n`), 60_000)).text;
-      if (r.includes(`+QMTPUBEX: 0,${i + 1},0`)) acked.push(p);
+      const r = (await fwA.readUntil(new RegExp(`\\+QMTPUBEX: 0,${id},[02]\\r\\n|\\+QMTSTAT: 0,\\d+\\r\\n`), 60_000)).text;
+      if (r.includes(`+QMTPUBEX: 0,${id},0`)) acked.push(p);
       else {
         failed.push(p);
         if (r.includes('+QMTSTAT')) await connect(fwA, 'dev-load');
       }
     }
     await restart;
+    expect(afterRecovery, 'publishes after both nodes logged the recovery').toBe(10);
     const deadline = Date.now() + 30_000;
     while (acked.some((p) => !received.has(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(acked.filter((p) => !received.has(p)), `acknowledged but not delivered (failed: ${failed.join(',')})`).toEqual([]);
