@@ -7,7 +7,7 @@
  * counterexample and the seed/path that replays it:
  *
  *   npm run fuzz -- [--profile <id>]... [--lines 1000000] [--batch 32] [--seed <n>]
- *   FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/conformance/conformance.test.ts
+ *   FUZZ_SEED=<seed> FUZZ_PATH=<path> npx vitest run test/conformance/<profile>.test.ts
  *
  * Exit code 1 when any profile had a failure or its heap grew past the bound.
  */
