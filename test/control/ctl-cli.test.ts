@@ -45,7 +45,7 @@ interface Running {
 async function startWithControl(extra: string[] = []): Promise<Running> {
   const link = uniqueLink();
   const run = await startMain(['--link', link, '--mqtt-port', '0', '--control-port', '0', '--timing', 'fast', '--log-level', 'silent', ...extra]);
-  const m = /control: (http:\/\/127\.0\.0\.1:(\d+))  token (\S+)/.exec(run.banner);
+  const m = /control: (http:\/\/127\.0\.0\.1:(\d+)) {2}token (\S+)/.exec(run.banner);
   expect(m, run.banner).not.toBeNull();
   const [, url, port, token] = m!;
   expect(run.banner).toContain(`VMODEM_CONTROL_URL=${url} VMODEM_CONTROL_TOKEN=${token} vmodem ctl inspect`);
