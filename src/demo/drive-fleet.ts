@@ -10,6 +10,7 @@ import { OutputTokenizer } from '../transcript/transcript.js';
 import { realClock } from '../util/clock.js';
 import { DriveRunner, type DriveStats } from './drive-runner.js';
 import { parseDriveScript, type DriveScript } from './drive-script.js';
+import { NonBlockingWriter } from './nonblocking-writer.js';
 import { SerialLine } from './serial-line.js';
 
 export interface DrivenModem {
@@ -39,12 +40,12 @@ class FleetSerial {
   private readonly fd: number;
   private readonly stream: tty.ReadStream;
   private readonly tokens = new OutputTokenizer();
-  private pending: Buffer[] = [];
-  private retry: NodeJS.Timeout | undefined;
+  private readonly writer: NonBlockingWriter;
   private closed = false;
 
   constructor(path: string, onLine: (line: string) => void) {
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+    this.writer = new NonBlockingWriter(this.fd, () => this.close());
     this.stream = new tty.ReadStream(this.fd);
     this.stream.on('data', (chunk: Buffer | string) => {
       for (const t of this.tokens.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk)) onLine(t);
@@ -54,34 +55,13 @@ class FleetSerial {
 
   write(data: Buffer): void {
     if (this.closed) throw new Error('the serial port is closed');
-    this.pending.push(data);
-    this.flush();
-  }
-
-  private flush(): void {
-    this.retry = undefined;
-    while (!this.closed && this.pending.length > 0) {
-      const b = this.pending[0]!;
-      let n: number;
-      try {
-        n = fs.writeSync(this.fd, b);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          this.retry = setTimeout(() => this.flush(), 5);
-          return;
-        }
-        this.close();
-        return;
-      }
-      if (n < b.length) this.pending[0] = b.subarray(n);
-      else this.pending.shift();
-    }
+    this.writer.write(data);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
+    this.writer.stop();
     this.stream.destroy();
   }
 }

@@ -11,6 +11,7 @@
  * firmware leaving.
  */
 import fs from 'node:fs';
+import { NonBlockingWriter } from './nonblocking-writer.js';
 
 /** How often the port is read when nothing came (a UART driver's polling period). */
 const POLL_MS = 10;
@@ -21,14 +22,14 @@ export class SerialLine {
   private readonly chunk = Buffer.alloc(4096);
   private buf = '';
   private closed = false;
-  private pending: Buffer[] = [];
-  private retry: NodeJS.Timeout | undefined;
+  private readonly writer: NonBlockingWriter;
 
   constructor(
     readonly path: string,
     private readonly onLine: (text: string) => void,
   ) {
     this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+    this.writer = new NonBlockingWriter(this.fd, () => this.close());
     this.poll();
   }
 
@@ -54,8 +55,7 @@ export class SerialLine {
   /** Send bytes (a command line with its CR, or a data payload). */
   write(data: string | Buffer): void {
     if (this.closed) throw new Error('the serial port is closed');
-    this.pending.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
-    this.flush();
+    this.writer.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
   }
 
   /** Drop what was read but not yet handed out (after a pause: answers meant for someone else). */
@@ -66,9 +66,8 @@ export class SerialLine {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
+    this.writer.stop();
     if (this.poller) clearTimeout(this.poller);
-    this.pending = [];
     try {
       fs.closeSync(this.fd);
     } catch {
@@ -78,26 +77,6 @@ export class SerialLine {
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  private flush(): void {
-    this.retry = undefined;
-    while (!this.closed && this.pending.length > 0) {
-      const b = this.pending[0]!;
-      let n: number;
-      try {
-        n = fs.writeSync(this.fd, b);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
-          this.retry = setTimeout(() => this.flush(), 5);
-          return;
-        }
-        this.close();
-        return;
-      }
-      if (n < b.length) this.pending[0] = b.subarray(n);
-      else this.pending.shift();
-    }
   }
 
   private take(s: string): void {
