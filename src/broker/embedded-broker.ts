@@ -9,8 +9,9 @@
  * secret-based sign-ins run over TLS without one, and certificate sign-ins (Tencent's certificate
  * mode) are judged by the authenticator from `AuthRequest.peerCertificate`.
  *
- * With `cluster` the broker is one node of a cluster (issue 12 §1): Aedes with mqemitter-redis
- * (messages between nodes) and aedes-persistence-redis (retained messages, sessions,
+ * With `cluster` the broker is one node of a cluster (issue 12 §1): Aedes with a Redis-stream
+ * message bus (redis-stream-bus.ts: messages between nodes, kept across outages, where
+ * mqemitter-redis' pub/sub lost them) and aedes-persistence-redis (retained messages, sessions,
  * subscriptions, QoS 1/2 in flight), as Aedes documents for horizontal scaling. Every node uses
  * the same Redis; a client may connect to any node.
  */
@@ -18,14 +19,21 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import persistenceRedis from 'aedes-persistence-redis';
-import mqemitterRedis from 'mqemitter-redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
-import { openRedis } from '../util/redis-conn.js';
 import type { RedisEndpoint } from '../util/redis-url.js';
 import { ensureTlsMaterial } from './tls-material.js';
+
+/**
+ * What only a cluster node needs (ioredis, aedes-persistence-redis, the stream bus), loaded with
+ * --cluster only: every module loaded up front is paid by every cold `vmodem start` (issue 12 §3).
+ */
+const clusterModules = async () => ({
+  persistenceRedis: (await import('aedes-persistence-redis')).default,
+  ...(await import('../util/redis-conn.js')),
+  ...(await import('./redis-stream-bus.js')),
+});
 
 /** The client certificate a TLS client presented. */
 export interface PeerCertificate {
@@ -119,73 +127,25 @@ export interface EmbeddedBrokerOptions {
 }
 
 /**
- * How long a node holds its publishes after its Redis connection comes back. Redis pub/sub keeps
- * nothing: a message published before another node has resubscribed is lost to that node's
- * clients — with the PUBACK already sent (seen in test/system/cluster: two acknowledged QoS 1
- * messages lost across a Redis restart). Every node retries at most every second
- * (util/redis-conn.ts), so after this long every node that can reach Redis is subscribed again.
+ * The Redis side of a cluster node's broker: the message bus (a Redis stream, see
+ * redis-stream-bus.ts), the persistence, and their connections.
  */
-export const CLUSTER_SETTLE_MS = 1500;
-
-/**
- * Route mqemitter-redis' publishes through a queue that is held while the publishing connection
- * is down, for CLUSTER_SETTLE_MS after it returns, and while this node's subscriber is not ready.
- * Order is kept: queued publishes go out in the order they were made, before any new one.
- */
-function holdPublishesAcrossOutages(pubConn: Redis, subConn: Redis, log: Logger): void {
-  const publish = pubConn.publish.bind(pubConn) as (channel: string, message: Buffer) => Promise<number>;
-  const queue: { channel: string; message: Buffer; resolve: (n: number) => void; reject: (e: unknown) => void }[] = [];
-  let outage = false;
-  let heldUntil = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const held = (): boolean => outage || pubConn.status !== 'ready' || subConn.status !== 'ready' || Date.now() < heldUntil;
-  const drain = (): void => {
-    timer = undefined;
-    if (held()) {
-      if (queue.length > 0 && pubConn.status !== 'end') timer = setTimeout(drain, 100);
-      return;
-    }
-    if (queue.length > 0) log.info({ held: queue.length }, 'cluster: sending the publishes held during the Redis outage');
-    for (const q of queue.splice(0)) publish(q.channel, q.message).then(q.resolve, q.reject);
-  };
-  const schedule = (): void => {
-    timer ??= setTimeout(drain, 100);
-  };
-  pubConn.on('close', () => {
-    outage = true;
-  });
-  pubConn.on('ready', () => {
-    if (!outage) return;
-    outage = false;
-    heldUntil = Date.now() + CLUSTER_SETTLE_MS;
-    schedule();
-  });
-  pubConn.on('end', () => {
-    if (timer) clearTimeout(timer);
-    for (const q of queue.splice(0)) q.reject(new Error('Redis connection closed'));
-  });
-  (pubConn as unknown as { publish: (channel: string, message: Buffer) => Promise<number> }).publish = (channel, message) => {
-    if (queue.length === 0 && !held()) return publish(channel, message);
-    return new Promise<number>((resolve, reject) => {
-      queue.push({ channel, message, resolve, reject });
-      schedule();
-    });
-  };
-}
-
-/** The Redis side of a cluster node's broker: the emitter and persistence options, and their connections. */
-function clusterParts(cluster: NonNullable<EmbeddedBrokerOptions['cluster']>, log: Logger): { aedesOpts: Record<string, unknown>; conns: Redis[] } {
+async function clusterParts(cluster: NonNullable<EmbeddedBrokerOptions['cluster']>, log: Logger): Promise<{ aedesOpts: Record<string, unknown>; conns: Redis[] }> {
+  const { openRedis, openRedisStreamBus, persistenceRedis } = await clusterModules();
   const ep = cluster.redis;
-  const subConn = openRedis(ep, 'broker-sub', log);
-  const pubConn = openRedis(ep, 'broker-pub', log);
+  const readConn = openRedis(ep, 'broker-bus-read', log);
+  // Auto-pipelining sends the XADDs of one event-loop turn as one write.
+  const pubConn = openRedis(ep, 'broker-bus-write', log, { enableAutoPipelining: true });
   const dbConn = openRedis(ep, 'broker-persistence', log);
-  holdPublishesAcrossOutages(pubConn, subConn, log);
-  const mq = mqemitterRedis({ subConn, pubConn });
-  // Without a listener on mq.state the broker crashes when Redis goes away (FACTS, "Aedes over
-  // Redis"); the connections above already log the outage once, clearly.
-  (mq as unknown as { state: EventEmitter }).state.on('error', (err: Error) => log.debug({ err: err.message }, 'cluster: message emitter error'));
-  const persistence = persistenceRedis({ conn: dbConn });
-  return { aedesOpts: { id: cluster.nodeId, mq, persistence }, conns: [subConn, pubConn, dbConn] };
+  const conns = [readConn, pubConn, dbConn];
+  try {
+    const mq = await openRedisStreamBus({ pubConn, readConn, log });
+    const persistence = persistenceRedis({ conn: dbConn });
+    return { aedesOpts: { id: cluster.nodeId, mq, persistence }, conns };
+  } catch (err) {
+    for (const c of conns) c.disconnect();
+    throw err;
+  }
 }
 
 const CLOSE_TIMEOUT_MS = 2000;
@@ -246,7 +206,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const material =
     opts.tlsPort !== undefined ? await ensureTlsMaterial(opts.stateDir!, opts.log ? { log: opts.log } : {}) : undefined;
 
-  const cluster = opts.cluster ? clusterParts(opts.cluster, log) : undefined;
+  const cluster = opts.cluster ? await clusterParts(opts.cluster, log) : undefined;
   let aedes: Aedes;
   try {
     aedes = await Aedes.createBroker(cluster?.aedesOpts ?? {});

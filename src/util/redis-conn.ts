@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redisOptions, type RedisEndpoint } from './redis-url.js';
 
-/** Log an emitter's Redis outage (ioredis connections, mqemitter-redis' `state`). */
+/** Log an emitter's Redis outage (ioredis connections). */
 export function logRedisOutages(
   emitter: { on(event: 'error', fn: (err: Error) => void): unknown; on(event: string, fn: () => void): unknown },
   what: string,
@@ -34,7 +34,7 @@ export function logRedisOutages(
 }
 
 /** A connection that retries forever (every 50 ms … 1 s) and keeps commands queued meanwhile. */
-export function openRedis(ep: RedisEndpoint, what: string, log: Logger, extra: { lazyConnect?: boolean } = {}): Redis {
+export function openRedis(ep: RedisEndpoint, what: string, log: Logger, extra: { lazyConnect?: boolean; enableAutoPipelining?: boolean } = {}): Redis {
   const conn = new Redis({
     ...redisOptions(ep),
     connectionName: `vmodem-${what}`,
