@@ -2,7 +2,8 @@
  * Faults the embedded broker can play for one modem's clients: refuse subscriptions or publishes
  * whose topic matches a filter, and delay or withhold PUBACK/SUBACK. Installed as Aedes hooks
  * that wrap whatever hooks were there (the virtual cloud's permissions), and applied only to the
- * client ids the given modem used, so modems sharing a broker do not disturb each other.
+ * client ids the given modem used, so modems sharing a broker do not disturb each other (which
+ * modem owns which client id: client-owners.ts).
  */
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 
@@ -18,10 +19,6 @@ export interface ClientRules {
   suback?: AckFault;
 }
 
-type Owner = (clientId: string) => ClientRules | undefined;
-
-const installed = new WeakMap<EmbeddedBroker, Set<Owner>>();
-
 /** MQTT topic filter match ([MQTT-4.7]): `+` one level, `#` the rest. */
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
@@ -34,39 +31,22 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-/** Register a rule source on the broker; the hooks are installed on first use. */
-export function attachBrokerFaults(broker: EmbeddedBroker, owner: Owner): () => void {
-  let owners = installed.get(broker);
-  if (!owners) {
-    owners = new Set();
-    installed.set(broker, owners);
-    install(broker, owners);
-  }
-  owners.add(owner);
-  return () => owners.delete(owner);
-}
-
-function rulesFor(owners: Set<Owner>, clientId: string | undefined): ClientRules | undefined {
-  if (!clientId) return undefined;
-  for (const o of owners) {
-    const r = o(clientId);
-    if (r) return r;
-  }
-  return undefined;
-}
-
 function later(fault: AckFault | undefined, run: () => void): void {
   if (!fault) return run();
   if (fault.delayMs === null) return; // withheld: the device's retransmission logic takes over
   setTimeout(run, fault.delayMs);
 }
 
-function install(broker: EmbeddedBroker, owners: Set<Owner>): void {
+/**
+ * Install the hooks on the broker (once per broker: client-owners.ts does). `rulesFor` names the
+ * rules of a client id, or undefined for clients no modem owns.
+ */
+export function installBrokerFaults(broker: EmbeddedBroker, rulesFor: (clientId: string | undefined) => ClientRules | undefined): void {
   const aedes = broker.aedes;
   const prevSubscribe = aedes.authorizeSubscribe.bind(aedes);
   const prevPublish = aedes.authorizePublish.bind(aedes);
   aedes.authorizeSubscribe = (client, sub, done) => {
-    const rules = rulesFor(owners, client?.id);
+    const rules = rulesFor(client?.id);
     if (!rules) return prevSubscribe(client, sub, done);
     later(rules.suback, () => {
       if (rules.refuseSubscribe.some((f) => topicMatches(f, sub.topic) || f === sub.topic)) return done(null, null);
@@ -74,7 +54,7 @@ function install(broker: EmbeddedBroker, owners: Set<Owner>): void {
     });
   };
   aedes.authorizePublish = (client, packet, done) => {
-    const rules = rulesFor(owners, client?.id);
+    const rules = rulesFor(client?.id);
     if (!rules) return prevPublish(client, packet, done);
     if (rules.refusePublish.some((f) => topicMatches(f, packet.topic))) {
       // MQTT 3.1.1 has no way to refuse a PUBLISH: brokers drop the client (Aedes does on error).

@@ -13,7 +13,8 @@ import type { Modem } from '../modem/modem.js';
 import type { PacedPort } from '../port/paced-port.js';
 import type { RunningCloud } from '../cloud/virtual-cloud.js';
 import { otaPushMessage, otaTopicOf } from '../cloud/ota-push.js';
-import { attachBrokerFaults, topicMatches, type AckFault, type ClientRules } from './broker-faults.js';
+import { ownClients } from './client-owners.js';
+import { topicMatches, type AckFault, type ClientRules } from './broker-faults.js';
 import type { NetworkFaults, OpenFault } from './network-faults.js';
 
 export type ControlEvent =
@@ -79,6 +80,8 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   /** True while inject() writes (its bytes are reported as kind `inject`, not as a URC). */
   private injecting = false;
   private readonly detach: (() => void)[] = [];
+  /** Decoded MQTT packets of the modem's links, turned into events while anyone watches. */
+  private readonly onPacket: (observed: { dir: 'up' | 'down'; packet: Packet }) => void;
   readonly counters = { bytesIn: 0, bytesOut: 0, commands: 0, urcs: 0, publishesUp: 0, publishesDown: 0 };
 
   constructor(private readonly parts: ControllerParts) {
@@ -112,24 +115,32 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
       engine.off('output', onOut);
       engine.off('command', onCommand);
     });
-    // The proxy parses packets while anyone listens to it: the controller always does, so
-    // `counters.publishesDown` counts whether or not an event stream is open (issue 8). Links
-    // the proxy cannot read (TLS) are not parsed, so their publishes are not counted.
-    const onPacket = ({ dir, packet }: { dir: 'up' | 'down'; packet: Packet }) => {
-      if (dir === 'down' && packet.cmd === 'publish') this.counters.publishesDown++;
+    // PUBLISHes down are counted whether or not an event stream is open (issue 8); the proxy
+    // decodes packets only while the event stream is watched (watch()). Links the proxy cannot
+    // read (TLS) are not framed, so their publishes are not counted.
+    const onPublishSeen = (dir: 'up' | 'down') => {
+      if (dir === 'down') this.counters.publishesDown++;
+    };
+    faults.proxy.on('publish', onPublishSeen);
+    this.detach.push(() => faults.proxy.off('publish', onPublishSeen));
+    this.onPacket = ({ dir, packet }: { dir: 'up' | 'down'; packet: Packet }) => {
       if (this.listenerCount('event')) this.emitEvent({ type: 'mqtt', modem: this.name, dir, ...packetSummary(packet), t: this.now() });
     };
-    faults.proxy.on('packet', onPacket);
-    this.detach.push(() => faults.proxy.off('packet', onPacket));
+    this.detach.push(() => faults.proxy.off('packet', this.onPacket));
     if (broker) {
-      const off = broker.onPublish((p: BrokerPublish) => {
-        if (!faults.clientIds.has(p.clientId)) return;
-        this.counters.publishesUp++;
-        this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, messageId: p.messageId, t: this.now() });
-        if (this.publishes.length > MAX_PUBLISHES_KEPT) this.publishes.shift();
-      });
-      this.detach.push(off);
-      this.detach.push(attachBrokerFaults(broker, (clientId) => (faults.clientIds.has(clientId) ? this.rules : undefined)));
+      // One map lookup per broker publish, not one call per modem (client-owners.ts).
+      this.detach.push(
+        ownClients(broker, {
+          ids: faults.clientIds,
+          onNewId: (l) => faults.onNewClientId(l),
+          onPublish: (p: BrokerPublish) => {
+            this.counters.publishesUp++;
+            this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, messageId: p.messageId, t: this.now() });
+            if (this.publishes.length > MAX_PUBLISHES_KEPT) this.publishes.shift();
+          },
+          rules: () => this.rules,
+        }),
+      );
     }
   }
 
@@ -138,9 +149,11 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
    * function is called.
    */
   watch(listener: (e: ControlEvent) => void): () => void {
+    if (this.listenerCount('event') === 0) this.parts.faults.proxy.on('packet', this.onPacket);
     this.on('event', listener);
     return () => {
       this.off('event', listener);
+      if (this.listenerCount('event') === 0) this.parts.faults.proxy.off('packet', this.onPacket);
     };
   }
 

@@ -45,8 +45,82 @@ export interface ObservedPacket {
 
 export interface FaultProxyEvents {
   connection: [];
-  /** Emitted only while someone listens (parsing costs). */
+  /** Every PUBLISH that passed, by direction (found by the packets' fixed headers alone). */
+  publish: [dir: 'up' | 'down'];
+  /** Emitted only while someone listens (decoding costs): packets that began while listened to. */
   packet: [observed: ObservedPacket];
+}
+
+const PUBLISH = 3;
+
+/**
+ * Finds packet boundaries in one direction of an MQTT stream from the fixed headers alone (type
+ * nibble, Remaining Length varint: MQTT 3.1.1 §2.2), and hands whole packets out only when asked
+ * to: a proxy that decoded every packet of every link spent a few per cent of a 1,000-modem
+ * fleet's CPU on packets nobody looked at (issue 12 §3).
+ */
+export class PacketFramer {
+  /** Fixed-header bytes of the packet being read (type byte, then up to 4 length bytes). */
+  private header: number[] = [];
+  /** Body bytes still to come of the current packet. */
+  private left = 0;
+  private inBody = false;
+  /** The current packet's bytes, when it is wanted whole. */
+  private parts: Buffer[] | undefined;
+
+  constructor(
+    /** Whether the packet that begins now is wanted whole (asked at its first byte). */
+    private readonly wantWhole: () => boolean,
+    private readonly onPacket: (type: number, whole: Buffer | undefined) => void,
+    /** A Remaining Length longer than 4 bytes: the stream is not MQTT; the framer stops. */
+    private readonly onError: () => void,
+  ) {}
+
+  private broken = false;
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length && !this.broken) {
+      if (this.inBody) {
+        const take = Math.min(this.left, chunk.length - i);
+        this.parts?.push(chunk.subarray(i, i + take));
+        i += take;
+        this.left -= take;
+        if (this.left === 0) this.done();
+        continue;
+      }
+      const b = chunk[i++]!;
+      if (this.header.length === 0) {
+        this.header.push(b);
+        this.parts = this.wantWhole() ? [] : undefined;
+        continue;
+      }
+      this.header.push(b);
+      if (b & 0x80) {
+        if (this.header.length === 5) {
+          this.broken = true;
+          this.onError();
+        }
+        continue;
+      }
+      let len = 0;
+      for (let k = this.header.length - 1; k >= 1; k--) len = len * 128 + (this.header[k]! & 0x7f);
+      this.left = len;
+      this.inBody = true;
+      if (len === 0) this.done();
+    }
+  }
+
+  private done(): void {
+    const type = this.header[0]! >> 4;
+    let whole: Buffer | undefined;
+    if (this.parts) whole = Buffer.concat([Buffer.from(this.header), ...this.parts]);
+    this.header = [];
+    this.parts = undefined;
+    this.inBody = false;
+    this.left = 0;
+    this.onPacket(type, whole);
+  }
 }
 
 export class FaultProxy extends EventEmitter<FaultProxyEvents> {
@@ -191,20 +265,30 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
     });
   }
 
-  /** A per-direction packet parser that reports packets while anyone listens. */
+  /**
+   * Per direction: a framer that reports every PUBLISH, and decodes the packets that begin while
+   * anyone listens for 'packet' (whole packets only, so a decoder started mid-stream stays in step).
+   */
   private observer(dir: 'up' | 'down'): (chunk: Buffer) => void {
-    let parser: ReturnType<typeof mqttParser> | undefined;
-    return (chunk) => {
-      if (this.opaque || this.listenerCount('packet') === 0) return;
-      if (!parser) {
-        parser = mqttParser();
-        parser.on('packet', (packet: Packet) => this.emit('packet', { dir, packet }));
-        parser.on('error', () => {
-          parser = undefined;
-        });
-      }
-      parser.parse(chunk);
-    };
+    if (this.opaque) return () => undefined;
+    let decoder: ReturnType<typeof mqttParser> | undefined;
+    const framer = new PacketFramer(
+      () => this.listenerCount('packet') > 0,
+      (type, whole) => {
+        if (type === PUBLISH) this.emit('publish', dir);
+        if (!whole) return;
+        if (!decoder) {
+          decoder = mqttParser();
+          decoder.on('packet', (packet: Packet) => this.emit('packet', { dir, packet }));
+          decoder.on('error', () => {
+            decoder = undefined;
+          });
+        }
+        decoder.parse(whole);
+      },
+      () => undefined,
+    );
+    return (chunk) => framer.push(chunk);
   }
 
   private forward(pair: Pair, dir: 'up' | 'down', chunk: Buffer): void {

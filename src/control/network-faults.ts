@@ -37,6 +37,7 @@ export class NetworkFaults {
   private nextOpen: OpenFault[] = [];
   /** Client ids this modem's links used in CONNECT (to tell its traffic on a shared broker). */
   readonly clientIds = new Set<string>();
+  private readonly clientIdListeners = new Set<(clientId: string) => void>();
 
   private constructor(
     /** The proxy of plain MQTT links (packets visible: refused CONNECT, packet events). */
@@ -72,6 +73,12 @@ export class NetworkFaults {
     return this.proxy.dropAll() + (this.tlsProxy?.dropAll() ?? 0);
   }
 
+  /** Hear of each client id the first time one of this modem's links uses it in CONNECT. */
+  onNewClientId(listener: (clientId: string) => void): () => void {
+    this.clientIdListeners.add(listener);
+    return () => this.clientIdListeners.delete(listener);
+  }
+
   /** Make the next open(s) fail with this reason, as many times as called. */
   failNextOpen(reason: OpenFault): void {
     this.nextOpen.push(reason);
@@ -105,7 +112,10 @@ export class NetworkFaults {
         const link = await this.inner.open(opts);
         const connect = link.connect.bind(link);
         link.connect = (o) => {
-          this.clientIds.add(o.clientId);
+          if (!this.clientIds.has(o.clientId)) {
+            this.clientIds.add(o.clientId);
+            for (const l of this.clientIdListeners) l(o.clientId);
+          }
           return connect(o);
         };
         return link;
