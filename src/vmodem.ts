@@ -112,6 +112,8 @@ export interface VmodemOptions {
    * src/demo/drive-script.ts; examples in fixtures/drive/).
    */
   drive?: string;
+  /** Values for the drive script's `@param`s (`--drive-param name=value`). */
+  driveParams?: Record<string, string>;
 }
 
 /** The modem's radio overrides: its own `radio:` over the shared one (operator and PSM merged per field). */
@@ -349,7 +351,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   let driveScript: DriveScript | undefined;
   if (opts.drive !== undefined) {
     try {
-      driveScript = loadDriveScript(opts.drive, profiles.map((p) => p.id));
+      driveScript = loadDriveScript(opts.drive, profiles.map((p) => p.id), opts.driveParams);
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
     }
@@ -548,7 +550,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
 
   let drive: DrivenFleet | undefined;
   if (driveScript) {
-    const fleet = driveFleet(driveScript, instances, log);
+    const fleet = driveFleet(driveScript, instances, log, opts.driveParams ? { params: opts.driveParams } : {});
     drive = fleet;
     undo.push(() => fleet.stop());
   }

@@ -20,6 +20,7 @@ import type { TimingMode } from '../modem/timing.js';
 import { registerCtl } from './ctl.js';
 import { DemoFirmware } from '../demo/demo-firmware.js';
 import { DEMO_SCRIPTS } from '../demo/quectel-qmt.js';
+import { parseDriveParams } from '../demo/drive-script.js';
 import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { convertRecording } from '../record/to-transcript.js';
@@ -162,7 +163,8 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .option('--scenario <file>', 'run a scenario (YAML timeline of faults and cloud messages) once the modems are up')
     .option('--cluster <url>', 'make the embedded broker one node of a cluster meeting in this Redis (redis://host:port): messages, retained messages, sessions, the cloud\'s registrations and the modem list are shared')
     .option('--node-id <id>', 'this node\'s id in the cluster (default <hostname>-<pid>)')
-    .option('--drive <script>', 'give every modem a built-in firmware running this drive script on its PTY (examples: fixtures/drive/)')
+    .option('--drive <script>', 'give every modem a built-in firmware running this drive script on its PTY (shipped: fixtures/drive/<profile>-telemetry.at and <profile>-echo.at for every profile)')
+    .option('--drive-param <name=value>', 'set a @param of the drive script, e.g. period=1000 (repeatable)', collect, [])
     .option('--config <file>', 'read settings and a modems list from a YAML file (flags given here win over it)')
     .addOption(new Option('--control-port <n>', 'serve the HTTP + WebSocket control API on 127.0.0.1:<n> (0 = a free port; URL and token printed)').argParser(portNumber))
     .option('--control-token <token>', 'token the control API requires (default: a random one, printed in the banner)')
@@ -286,6 +288,10 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
   return program;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function wholeNumber(flag: string): (v: string) => number {
   return (v) => {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} must be a whole number`);
@@ -330,6 +336,8 @@ interface StartOptions {
   cluster?: string;
   nodeId?: string;
   drive?: string;
+  /** --drive-param name=value, as given. */
+  driveParam?: string[];
   config?: string;
   profile: string;
   link: string;
@@ -436,6 +444,15 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       throw new VmodemConfigError('--control-token needs --control-port (the control API is off without it)');
     }
     if (o.logFile !== undefined) await checkLogFile(o.logFile);
+    let driveParams: Record<string, string> | undefined;
+    if (o.driveParam !== undefined && o.driveParam.length > 0) {
+      if (o.drive === undefined) throw new VmodemConfigError('--drive-param needs --drive');
+      try {
+        driveParams = parseDriveParams(o.driveParam);
+      } catch (err) {
+        throw new VmodemConfigError((err as Error).message);
+      }
+    }
     log = createLogger({
       level: o.logLevel,
       file: o.logFile,
@@ -461,6 +478,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
       ...(o.nodeId !== undefined ? { nodeId: o.nodeId } : {}),
       ...(o.drive !== undefined ? { drive: o.drive } : {}),
+      ...(driveParams ? { driveParams } : {}),
       ...(cfg?.modems ? { modems: cfg.modems } : {}),
       ...(cfg?.radio ? { radio: cfg.radio } : {}),
       ...(cfg?.wifi ? { wifi: cfg.wifi } : {}),

@@ -8,7 +8,7 @@ import tty from 'node:tty';
 import type { Logger } from 'pino';
 import { OutputTokenizer } from '../transcript/transcript.js';
 import { realClock } from '../util/clock.js';
-import { DriveRunner, type DriveStats } from './drive-runner.js';
+import { checkDriveParams, DriveRunner, type DriveRunnerOptions, type DriveStats } from './drive-runner.js';
 import { parseDriveScript, type DriveScript } from './drive-script.js';
 import { NonBlockingWriter } from './nonblocking-writer.js';
 import { SerialLine } from './serial-line.js';
@@ -23,6 +23,8 @@ export interface DrivenModem {
 
 export interface DrivenFleet {
   readonly script: DriveScript;
+  /** The runners started so far, in modem order (a fleet's later modems start a little later). */
+  readonly runners: readonly DriveRunner[];
   /** Totals over every modem's runner. */
   stats(): DriveStats;
   stop(): Promise<void>;
@@ -66,8 +68,11 @@ class FleetSerial {
   }
 }
 
-/** Read and check a script against the modems' profiles; throws a one-line Error on a problem. */
-export function loadDriveScript(file: string, profiles: readonly string[]): DriveScript {
+/**
+ * Read and check a script against the modems' profiles and the `@param` values given for it;
+ * throws a one-line Error on a problem.
+ */
+export function loadDriveScript(file: string, profiles: readonly string[], params: Readonly<Record<string, string>> = {}): DriveScript {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -77,10 +82,21 @@ export function loadDriveScript(file: string, profiles: readonly string[]): Driv
   const script = parseDriveScript(text, file);
   const other = profiles.find((p) => script.profile !== undefined && p !== script.profile);
   if (other) throw new Error(`--drive ${file}: the script is for @profile ${script.profile}, a modem runs ${other}`);
+  try {
+    checkDriveParams(script, params);
+  } catch (err) {
+    throw new Error(`--drive-param: ${(err as Error).message}`, { cause: err });
+  }
   return script;
 }
 
-export function driveFleet(script: DriveScript, modems: readonly DrivenModem[], log: Logger): DrivenFleet {
+export function driveFleet(
+  script: DriveScript,
+  modems: readonly DrivenModem[],
+  log: Logger,
+  /** `@param` values for every modem, and a status callback per modem (by index in `modems`). */
+  options: { params?: Readonly<Record<string, string>>; onStatus?: (modem: number, state: string, detail: string) => void } = {},
+): DrivenFleet {
   const runners: DriveRunner[] = [];
   const lines: { close(): void }[] = [];
   // One modem: the demo's UART driver (its host watch stays exact); a fleet: FleetSerial.
@@ -92,7 +108,11 @@ export function driveFleet(script: DriveScript, modems: readonly DrivenModem[], 
       if (stopped) return;
       let runner: DriveRunner | undefined;
       const line = open(m.devicePath, (l) => runner?.feedLine(l));
-      runner = new DriveRunner(script, line, { name: m.name, index: m.index, imei: m.imei }, realClock, log.child({ component: 'drive', modem: m.name }));
+      const ro: DriveRunnerOptions = {
+        ...(options.params ? { params: options.params } : {}),
+        ...(options.onStatus ? { onStatus: (state: string, detail: string) => options.onStatus!(i, state, detail) } : {}),
+      };
+      runner = new DriveRunner(script, line, { name: m.name, index: m.index, imei: m.imei }, realClock, log.child({ component: 'drive', modem: m.name }), Math.random, ro);
       lines.push(line);
       runners.push(runner);
       runner.start().catch((err: unknown) => log.error({ err, modem: m.name }, 'drive: runner failed'));
@@ -103,6 +123,7 @@ export function driveFleet(script: DriveScript, modems: readonly DrivenModem[], 
   log.info({ script: script.source, modems: modems.length }, 'drive: running the script on every modem');
   return {
     script,
+    runners,
     stats: () => {
       const total: DriveStats = { commands: 0, timeouts: 0, jumps: 0, handled: 0, iterations: 0 };
       for (const r of runners) for (const k of Object.keys(total) as (keyof DriveStats)[]) total[k] += r.stats[k];

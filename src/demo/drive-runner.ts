@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { unescapeBytes } from '../transcript/transcript.js';
-import { escapeRegExp, expand, type DriveHandler, type DriveScript, type DriveStmt } from './drive-script.js';
+import { escapeRegExp, expand, msValue, randomBetween, type DriveHandler, type DriveMs, type DriveScript, type DriveStmt } from './drive-script.js';
 
 /** The serial side the runner drives. */
 export interface DriveSerial {
@@ -34,6 +34,22 @@ export interface DriveStats {
   iterations: number;
 }
 
+export interface DriveRunnerOptions {
+  /** Values for the script's `@param`s (others are refused by {@link checkDriveParams}). */
+  params?: Readonly<Record<string, string>>;
+  /** `@status` lines of the script, and 'paused' while paused. */
+  onStatus?: (state: string, detail: string) => void;
+}
+
+/** An Error naming the first of `params` the script does not declare with `@param`. */
+export function checkDriveParams(script: DriveScript, params: Readonly<Record<string, string>>): void {
+  const known = script.params.map((p) => p.name);
+  const unknown = Object.keys(params).find((k) => !known.includes(k));
+  if (unknown !== undefined) {
+    throw new Error(`the script has no @param ${unknown} (${known.length ? `it has ${known.join(', ')}` : 'it declares none'})`);
+  }
+}
+
 /** Control flow, not failures: thrown to unwind to the top-level loop. */
 class Jump extends Error {
   constructor(readonly label: string) {
@@ -41,9 +57,11 @@ class Jump extends Error {
   }
 }
 class Stopped extends Error {}
+class Paused extends Error {}
 class ExpectTimeout extends Error {}
 
 const RETRY_PAUSE_MS = 1000;
+const PENDING_MAX = 64;
 
 export class DriveRunner {
   readonly stats: DriveStats = { commands: 0, timeouts: 0, jumps: 0, handled: 0, iterations: 0 };
@@ -51,10 +69,17 @@ export class DriveRunner {
   private captures: string[] = [];
   private waiting: { test: (line: string) => RegExpExecArray | null; resolve: (m: RegExpExecArray) => void } | undefined;
   /** Interrupts the current wait or expectation (a goto handler, stop, or a queued block). */
-  private interrupt: ((why: Jump | Stopped | 'handler') => void) | undefined;
+  private interrupt: ((why: Jump | Stopped | Paused | 'handler') => void) | undefined;
   private readonly queued: { handler: DriveHandler; match: RegExpExecArray }[] = [];
+  /**
+   * Lines that came since the last command while nothing was expected: a modem writes `+CPIN:
+   * READY` and `OK` in one go, and the `< OK` after `< +CPIN: READY` starts waiting only once the
+   * first has matched. Like a firmware's UART buffer, the next expectation reads them first.
+   */
+  private readonly pending: string[] = [];
   private pendingJump: Jump | undefined;
   private stopped = false;
+  private paused: { resume: () => void; resumed: Promise<void> } | undefined;
   private readonly timers = new Set<TimerHandle>();
   private loop: Promise<void> | undefined;
   private seq = 0;
@@ -67,7 +92,35 @@ export class DriveRunner {
     private readonly log: Logger,
     /** Random numbers for ${rand} and jitter (a test passes a seeded one). */
     private readonly random: () => number = Math.random,
+    private readonly options: DriveRunnerOptions = {},
   ) {}
+
+  /** The value of a variable (a `@param`, a `@let`, a built-in) as the script sees it now. */
+  get(name: string): string | undefined {
+    return this.variable(name);
+  }
+
+  /**
+   * Stop talking (someone else has taken the serial port over): the current exchange is dropped
+   * and lines are ignored until {@link resume}, which goes on at `@label resume` if the script has
+   * one, else at its `@onerror` label, else at its start.
+   */
+  pause(): void {
+    if (this.paused || this.stopped) return;
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    this.paused = { resume, resumed };
+    this.queued.length = 0;
+    this.options.onStatus?.('paused', 'the terminal has taken over the port');
+    this.interrupt?.(new Paused());
+  }
+
+  resume(): void {
+    const p = this.paused;
+    if (!p) return;
+    this.paused = undefined;
+    p.resume();
+  }
 
   start(): Promise<void> {
     return (this.loop ??= this.run());
@@ -75,6 +128,7 @@ export class DriveRunner {
 
   stop(): Promise<void> {
     this.stopped = true;
+    this.resume();
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
     this.interrupt?.(new Stopped());
@@ -83,7 +137,7 @@ export class DriveRunner {
 
   /** A line (or the prompt, as '>') the modem printed. */
   feedLine(line: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     const m = this.waiting?.test(line);
     if (m) {
       const w = this.waiting!;
@@ -91,6 +145,15 @@ export class DriveRunner {
       w.resolve(m);
       return;
     }
+    if (this.dispatch(line)) return;
+    if (!this.waiting) {
+      this.pending.push(line);
+      if (this.pending.length > PENDING_MAX) this.pending.shift();
+    }
+  }
+
+  /** Give a line to the first handler that matches it; false when none does. */
+  private dispatch(line: string): boolean {
     for (const h of this.script.handlers) {
       const hm = h.pattern.exec(line);
       if (!hm) continue;
@@ -103,11 +166,13 @@ export class DriveRunner {
         this.queued.push({ handler: h, match: hm });
         this.interrupt?.('handler');
       }
-      return;
+      return true;
     }
+    return false;
   }
 
-  private variable = (name: string): string | undefined => {
+  private variable = (name: string, arg?: string): string | undefined => {
+    if (arg !== undefined) return name === 'rand' ? randomBetween(arg, this.random) : undefined;
     switch (name) {
       case 'imei':
         return this.identity.imei;
@@ -131,13 +196,28 @@ export class DriveRunner {
     const top = this.script.steps;
     const labelAt = (label: string) => top.findIndex((s) => s.kind === 'label' && s.name === label);
     let pc = 0;
+    try {
+      // Parameters first, in order (a default may use an earlier one): given values win.
+      for (const p of this.script.params) this.vars.set(p.name, this.options.params?.[p.name] ?? expand(p.text, this.variable));
+    } catch (err) {
+      this.log.error({ modem: this.identity.name, err }, 'drive: the script failed; it stops');
+      return;
+    }
     while (!this.stopped) {
       try {
         for (; pc < top.length; pc++) await this.exec(top[pc]!);
         // The script's end: keep serving handlers until stopped.
-        await this.sleep(60_000);
+        for (;;) await this.sleep(60_000);
       } catch (err) {
         if (err instanceof Stopped || this.stopped) return;
+        if (err instanceof Paused || this.paused) {
+          this.pendingJump = undefined;
+          await this.paused?.resumed;
+          if (this.stopped) return;
+          const at = ['resume', this.script.onError].find((l) => l !== undefined && labelAt(l) >= 0);
+          pc = at === undefined ? 0 : labelAt(at);
+          continue;
+        }
         if (err instanceof Jump) {
           this.pendingJump = undefined;
           pc = labelAt(err.label);
@@ -157,15 +237,25 @@ export class DriveRunner {
     }
   }
 
-  /** Run queued handler blocks (at a step boundary), then the statement. */
+  /** Run one statement. Handler blocks do not run here: only where the script waits. */
   private async exec(s: DriveStmt): Promise<void> {
-    await this.runHandlers();
     this.check();
     switch (s.kind) {
       case 'label':
         return;
       case 'goto':
+        if (s.when) {
+          const text = expand(s.when.text, this.variable);
+          const re = new RegExp(expand(s.when.pattern, (n, a) => {
+            const v = this.variable(n, a);
+            return v === undefined ? undefined : escapeRegExp(v);
+          }));
+          if (re.test(text) === s.when.negate) return;
+        }
         throw new Jump(s.label);
+      case 'status':
+        this.options.onStatus?.(s.state, expand(s.detail, this.variable));
+        return;
       case 'let':
         this.vars.set(s.name, expand(s.text, this.variable));
         return;
@@ -173,6 +263,8 @@ export class DriveRunner {
         const text = expand(s.text, this.variable);
         if (s.raw) this.serial.write(unescapeBytes(text));
         else {
+          // What came before this command is no answer to it.
+          this.pending.length = 0;
           this.stats.commands++;
           this.serial.write(Buffer.from(text + this.script.eol, 'latin1'));
         }
@@ -185,8 +277,8 @@ export class DriveRunner {
       }
       case 'match': {
         // Variables in a pattern are literal text.
-        const re = new RegExp(expand(s.pattern, (n) => {
-          const v = this.variable(n);
+        const re = new RegExp(expand(s.pattern, (n, a) => {
+          const v = this.variable(n, a);
           return v === undefined ? undefined : escapeRegExp(v);
         }));
         const m = await this.expectLine((line) => re.exec(line), String(re), s.line);
@@ -194,7 +286,7 @@ export class DriveRunner {
         return;
       }
       case 'wait':
-        await this.sleep(this.jittered(s.ms, s.jitter));
+        await this.sleep(this.jittered(this.ms(s.ms, s.line), this.ms(s.jitter, s.line)));
         return;
       case 'repeat': {
         for (let i = 0; s.count === null || i < s.count; i++) {
@@ -202,7 +294,7 @@ export class DriveRunner {
           this.stats.iterations++;
           this.seq++;
           for (const b of s.body) await this.exec(b);
-          const left = this.jittered(s.every, s.jitter) - (this.clock.now() - started);
+          const left = this.jittered(this.ms(s.every, s.line), this.ms(s.jitter, s.line)) - (this.clock.now() - started);
           if (left > 0) await this.sleep(left);
           else await this.runHandlers();
         }
@@ -211,12 +303,18 @@ export class DriveRunner {
     }
   }
 
+  /** A time of the script: a number, or variables read now (`every ${period}`). */
+  private ms(v: DriveMs, line: number): number {
+    return typeof v === 'number' ? v : msValue(expand(v, this.variable), `${this.script.source ?? 'line '}${this.script.source ? ':' : ''}${line}`);
+  }
+
   private jittered(ms: number, jitter: number): number {
     return jitter > 0 ? Math.max(0, ms + Math.round((this.random() * 2 - 1) * jitter)) : ms;
   }
 
   private check(): void {
     if (this.stopped) throw new Stopped();
+    if (this.paused) throw new Paused();
     if (this.pendingJump) throw this.pendingJump;
   }
 
@@ -243,7 +341,7 @@ export class DriveRunner {
       this.check();
       const left = until - this.clock.now();
       if (left <= 0) return;
-      const why = await new Promise<Jump | Stopped | 'handler' | 'done'>((resolve) => {
+      const why = await new Promise<Jump | Stopped | Paused | 'handler' | 'done'>((resolve) => {
         const t = this.clock.setTimeout(() => {
           this.timers.delete(t);
           resolve('done');
@@ -263,15 +361,22 @@ export class DriveRunner {
 
   private async expectLine(test: (line: string) => RegExpExecArray | null, what: string, line: number): Promise<RegExpExecArray> {
     this.check();
+    for (let i = 0; i < this.pending.length; i++) {
+      const m = test(this.pending[i]!);
+      if (m) {
+        this.pending.splice(0, i + 1);
+        return m;
+      }
+    }
     const timeoutMs = this.script.timeoutMs;
-    const result = await new Promise<RegExpExecArray | Jump | Stopped | 'timeout'>((resolve) => {
+    const result = await new Promise<RegExpExecArray | Jump | Stopped | Paused | 'timeout'>((resolve) => {
       const t = this.clock.setTimeout(() => {
         this.timers.delete(t);
         this.waiting = undefined;
         resolve('timeout');
       }, timeoutMs);
       this.timers.add(t);
-      const done = (v: RegExpExecArray | Jump | Stopped | 'timeout') => {
+      const done = (v: RegExpExecArray | Jump | Stopped | Paused | 'timeout') => {
         this.clock.clearTimeout(t);
         this.timers.delete(t);
         this.interrupt = undefined;
@@ -286,7 +391,7 @@ export class DriveRunner {
       };
     });
     if (result === 'timeout') throw new ExpectTimeout(`line ${line}: no ${what} within ${timeoutMs} ms`);
-    if (result instanceof Jump || result instanceof Stopped) throw result;
+    if (result instanceof Jump || result instanceof Stopped || result instanceof Paused) throw result;
     return result;
   }
 }

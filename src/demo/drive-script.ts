@@ -20,23 +20,47 @@
  *   @label <name> / @goto <name>   jump (labels at the top level)
  *   @on <regex> goto <label>    when a line matching comes (any time), drop what the script was
  *                               doing and go on at the label (reconnect when +QMTSTAT comes)
- *   @on <regex> … @end          when a line matching comes, run the block at the next step
- *                               boundary (e.g. echo a received command back); groups are ${1}…
+ *   @on <regex> … @end          when a line matching comes, run the block when the script next
+ *                               waits (@wait, the pause between loop iterations, its end) — never
+ *                               between a command and its answer — e.g. echo a received command
+ *                               back; groups are ${1}…; the first @on whose regex matches wins
  *   @timeout <ms>               how long `<` / `<~` wait (default 15000); a timeout goes to the
  *                               `@onerror` label, or back to the start after a 1 s pause
  *   @onerror <label>
+ * Added for reuse (one script for a fleet, a test and `vmodem demo`):
+ *   @param <name> <default>     a variable the runner may be given from outside (`--drive-param
+ *                               name=value`); the default may use other variables
+ *   ${name} as a time           `@wait ${period}`, `every ${period}`, `jitter ${j}`: read when used,
+ *                               so a handler that changes the variable changes the period
+ *   ${rand:MIN:MAX}             a random number in [MIN, MAX] with as many decimals as MIN or MAX
+ *                               (a changing sensor reading: ${rand:21.5:23.5})
+ *   @goto <label> if <text> ~ <regex>   (or !~) jump only when the expanded text matches (polling:
+ *                               ask again until AT+CEREG? says registered)
+ *   @status <state> [detail]    tell whoever runs the script where it is (`vmodem demo` shows it
+ *                               in the dashboard: starting, registering, connecting, online, …)
  */
 import { TranscriptSyntaxError, unescapeBytes } from '../transcript/transcript.js';
+
+/** Milliseconds: a number, or text with variables (`${period}`) read when the statement runs. */
+export type DriveMs = number | string;
+
+/** `@goto <label> if <text> ~ <regex>`: the condition. */
+export interface DriveCondition {
+  text: string;
+  pattern: string;
+  negate: boolean;
+}
 
 export type DriveStmt =
   | { kind: 'send'; text: string; raw: boolean; line: number }
   | { kind: 'expect'; text: string; line: number }
   | { kind: 'match'; pattern: string; line: number }
-  | { kind: 'wait'; ms: number; jitter: number; line: number }
+  | { kind: 'wait'; ms: DriveMs; jitter: DriveMs; line: number }
   | { kind: 'let'; name: string; text: string; line: number }
-  | { kind: 'repeat'; count: number | null; every: number; jitter: number; body: DriveStmt[]; line: number }
+  | { kind: 'repeat'; count: number | null; every: DriveMs; jitter: DriveMs; body: DriveStmt[]; line: number }
   | { kind: 'label'; name: string; line: number }
-  | { kind: 'goto'; label: string; line: number };
+  | { kind: 'goto'; label: string; when?: DriveCondition; line: number }
+  | { kind: 'status'; state: string; detail: string; line: number };
 
 export interface DriveHandler {
   pattern: RegExp;
@@ -45,8 +69,16 @@ export interface DriveHandler {
   line: number;
 }
 
+export interface DriveParam {
+  name: string;
+  /** The default value (variables expanded when the run starts). */
+  text: string;
+}
+
 export interface DriveScript {
   steps: DriveStmt[];
+  /** `@param` declarations in order. */
+  params: DriveParam[];
   handlers: DriveHandler[];
   eol: string;
   timeoutMs: number;
@@ -63,20 +95,33 @@ function num(text: string | undefined, what: string, where: (m: string) => Error
   return n;
 }
 
+/** Milliseconds, or a text made of variables (`${period}`) that is read at run time. */
+function ms(text: string | undefined, what: string, where: (m: string) => Error): DriveMs {
+  if (text !== undefined && /^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|\d)+$/.test(text) && text.includes('${')) return text;
+  return num(text, what, where);
+}
+
+/** A run-time millisecond value: whole and not negative, or an Error naming the statement. */
+export function msValue(text: string, what: string): number {
+  const n = Number(text);
+  if (text === '' || !Number.isInteger(n) || n < 0) throw new Error(`${what}: "${text}" is not a whole number of milliseconds`);
+  return n;
+}
+
 /** `every <ms>` / `jitter <ms>` options after a directive. */
-function timing(words: string[], where: (m: string) => Error): { every: number; jitter: number } {
-  let every = 0;
-  let jitter = 0;
+function timing(words: string[], where: (m: string) => Error): { every: DriveMs; jitter: DriveMs } {
+  let every: DriveMs = 0;
+  let jitter: DriveMs = 0;
   for (let i = 0; i < words.length; i += 2) {
-    if (words[i] === 'every') every = num(words[i + 1], 'every', where);
-    else if (words[i] === 'jitter') jitter = num(words[i + 1], 'jitter', where);
+    if (words[i] === 'every') every = ms(words[i + 1], 'every', where);
+    else if (words[i] === 'jitter') jitter = ms(words[i + 1], 'jitter', where);
     else throw where(`unknown option "${words[i]}" (every <ms>, jitter <ms>)`);
   }
   return { every, jitter };
 }
 
 export function parseDriveScript(source: string, file?: string): DriveScript {
-  const script: DriveScript = { steps: [], handlers: [], eol: '\r', timeoutMs: 15_000 };
+  const script: DriveScript = { steps: [], params: [], handlers: [], eol: '\r', timeoutMs: 15_000 };
   if (file) script.source = file;
   /** Open blocks: the statement list being filled, and what closes it. */
   const stack: { list: DriveStmt[]; what: string; line: number }[] = [{ list: script.steps, what: 'top', line: 0 }];
@@ -107,10 +152,22 @@ export function parseDriveScript(source: string, file?: string): DriveScript {
           gotos.push({ label: words[0], line });
           return;
         case 'wait': {
-          const ms = num(words[0], '@wait', where);
-          list.push({ kind: 'wait', ms, jitter: timing(words.slice(1), where).jitter, line });
+          const wait = ms(words[0], '@wait', where);
+          list.push({ kind: 'wait', ms: wait, jitter: timing(words.slice(1), where).jitter, line });
           return;
         }
+        case 'param': {
+          const name = words[0] ?? '';
+          if (stack.length > 1) throw where('@param only at the top level');
+          if (!ID.test(name) || /^\d/.test(name)) throw where(`@param needs a name (letters, digits, _), got "${name}"`);
+          if (script.params.some((p) => p.name === name)) throw where(`@param ${name} twice`);
+          script.params.push({ name, text: rest.slice(name.length).trim() });
+          return;
+        }
+        case 'status':
+          if (!words[0]) throw where('@status needs a state');
+          list.push({ kind: 'status', state: words[0], detail: rest.slice(words[0].length).trim(), line });
+          return;
         case 'let': {
           const name = words[0] ?? '';
           if (!ID.test(name)) throw where(`@let needs a name (letters, digits, _), got "${name}"`);
@@ -123,11 +180,24 @@ export function parseDriveScript(source: string, file?: string): DriveScript {
           labels.add(words[0]);
           list.push({ kind: 'label', name: words[0], line });
           return;
-        case 'goto':
+        case 'goto': {
           if (!words[0]) throw where('@goto needs a label');
           gotos.push({ label: words[0], line });
-          list.push({ kind: 'goto', label: words[0], line });
+          if (words.length === 1) {
+            list.push({ kind: 'goto', label: words[0], line });
+            return;
+          }
+          // @goto <label> if <text> ~ <regex> (or !~): the text may hold spaces, the regex too.
+          const cond = /^if\s+(.*?)\s+(!?~)\s+(.+)$/.exec(rest.slice(words[0].length).trim());
+          if (!cond) throw where('@goto <label> if <text> ~ <regex> (or !~)');
+          try {
+            new RegExp(cond[3]!.replace(/\$\{[^}]*\}/g, 'x'));
+          } catch (err) {
+            throw where(`bad regular expression: ${(err as Error).message}`);
+          }
+          list.push({ kind: 'goto', label: words[0], when: { text: cond[1]!, pattern: cond[3]!, negate: cond[2] === '!~' }, line });
           return;
+        }
         case 'repeat': {
           const c = words[0];
           const count = c === 'forever' ? null : num(c, '@repeat count', where);
@@ -196,16 +266,40 @@ function unescapeCheck(text: string, where: (m: string) => Error): void {
   }
 }
 
-/** What `${…}` can name: the built-ins and @let variables; ${#x} is x's length in bytes. */
-export function expand(text: string, vars: (name: string) => string | undefined): string {
-  return text.replace(/\$\{(#?)([A-Za-z_0-9]+)\}/g, (whole, hash: string, name: string) => {
-    const v = vars(name);
+/**
+ * What `${…}` can name: the built-ins and @let variables; ${#x} is x's length in bytes;
+ * `${name:arg}` passes an argument (`${rand:20:25}`).
+ */
+export function expand(text: string, vars: (name: string, arg?: string) => string | undefined): string {
+  return text.replace(/\$\{(#?)([A-Za-z_0-9]+)(?::([^}]*))?\}/g, (whole, hash: string, name: string, arg: string | undefined) => {
+    const v = arg === undefined ? vars(name) : vars(name, arg);
     if (v === undefined) return whole;
     return hash ? String(Buffer.byteLength(v, 'utf8')) : v;
   });
 }
 
+/** `${rand:MIN:MAX}`: uniform in [MIN, MAX], with as many decimals as the bounds show. */
+export function randomBetween(arg: string, random: () => number): string | undefined {
+  const m = /^(-?\d+(?:\.(\d+))?):(-?\d+(?:\.(\d+))?)$/.exec(arg);
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = Number(m[3]);
+  const decimals = Math.max(m[2]?.length ?? 0, m[4]?.length ?? 0);
+  return (lo + random() * (hi - lo)).toFixed(decimals);
+}
+
 /** Escape a variable's value for use inside a regular expression expectation. */
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `name=value` words (`--drive-param`) as an object; throws a one-line Error on a malformed one. */
+export function parseDriveParams(words: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of words) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w);
+    if (!m) throw new Error(`--drive-param ${w}: expected name=value`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
 }
