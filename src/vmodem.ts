@@ -22,15 +22,14 @@ import { ModemController } from './control/controller.js';
 import { ApiError, startControlServer, validToken, type ControlServer } from './control/http-api.js';
 import { NetworkFaults } from './control/network-faults.js';
 import { HostAccess } from './control/host-access.js';
-import { checkScenarioTargets, loadScenarioFile, runScenario, ScenarioError, type Scenario, type ScenarioRun } from './control/scenario.js';
+import type { Scenario, ScenarioRun } from './control/scenario.js';
 import { createRecorder, type Recorder } from './record/recorder.js';
 import { recordingToTranscript } from './record/to-transcript.js';
 import { loadProfile } from './profiles/load-profile.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
 import { parseRedisUrl, type RedisEndpoint } from './util/redis-url.js';
-import { checkRedis } from './util/redis-conn.js';
-import { startClusterDirectory, type ClusterDirectory } from './control/cluster-directory.js';
+import type { ClusterDirectory } from './control/cluster-directory.js';
 import { driveFleet, loadDriveScript, type DrivenFleet } from './demo/drive-fleet.js';
 import type { DriveScript } from './demo/drive-script.js';
 import os from 'node:os';
@@ -40,6 +39,11 @@ export const DEFAULT_LINK = '/tmp/vmodem0';
 export const DEFAULT_MQTT_PORT = 1883;
 /** With the dashboard, up to this many modems have their PTY opens watched (one python helper each). */
 const MAX_WATCHED_WITH_UI = 8;
+
+// What only some starts need is loaded when they need it: scenarios (YAML), the cluster (ioredis).
+// Loading every module up front made a cold `vmodem start` take 0.6–1.3 s (issue 12 §3).
+const scenarioModule = () => import('./control/scenario.js');
+const clusterModules = async () => ({ ...(await import('./util/redis-conn.js')), ...(await import('./control/cluster-directory.js')) });
 
 export interface VmodemOptions {
   /** Profile id (see `vmodem profiles`). Default quectel-ec200. */
@@ -331,11 +335,12 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     }
   }
   let scenario: Scenario | undefined;
+  const scenarios = opts.scenario !== undefined ? await scenarioModule() : undefined;
   try {
-    scenario = typeof opts.scenario === 'string' ? loadScenarioFile(opts.scenario) : opts.scenario;
-    if (scenario) checkScenarioTargets(scenario, names.map((name, index) => ({ name, index })), opts.broker === undefined);
+    scenario = typeof opts.scenario === 'string' ? scenarios!.loadScenarioFile(opts.scenario) : opts.scenario;
+    if (scenario) scenarios!.checkScenarioTargets(scenario, names.map((name, index) => ({ name, index })), opts.broker === undefined);
   } catch (err) {
-    throw err instanceof ScenarioError ? new VmodemConfigError(err.message) : err;
+    throw scenarios && err instanceof scenarios.ScenarioError ? new VmodemConfigError(err.message) : err;
   }
   // Links are checked before anything starts, so a bad --link fails alone and at once.
   for (let i = 0; i < specs.length; i++) {
@@ -357,12 +362,13 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     }
   }
   let cluster: { redis: RedisEndpoint; nodeId: string } | undefined;
+  const clusterMods = opts.cluster !== undefined ? await clusterModules() : undefined;
   if (opts.cluster !== undefined) {
     if (opts.broker !== undefined) throw new VmodemConfigError('--cluster makes the embedded broker a cluster node; it cannot be combined with --broker');
     let redis: RedisEndpoint;
     try {
       redis = parseRedisUrl(opts.cluster);
-      await checkRedis(redis);
+      await clusterMods!.checkRedis(redis);
     } catch (err) {
       throw new VmodemConfigError(`--cluster: ${(err as Error).message.replace(/^--cluster /, '')}`);
     }
@@ -504,7 +510,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   let directory: ClusterDirectory | undefined;
   if (cluster) {
     try {
-      directory = await startClusterDirectory({ ...cluster, modems: instances, brokerUrl, log });
+      directory = await clusterMods!.startClusterDirectory({ ...cluster, modems: instances, brokerUrl, log });
     } catch (err) {
       await rollback();
       throw new VmodemConfigError(`--cluster: ${(err as Error).message}`);
@@ -537,12 +543,12 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   }
 
   let scenarioRun: ScenarioRun | undefined;
-  if (scenario) {
+  if (scenario && scenarios) {
     try {
-      scenarioRun = runScenario(scenario, { modems: instances, broker }, { log: log.child({ component: 'scenario' }) });
+      scenarioRun = scenarios.runScenario(scenario, { modems: instances, broker }, { log: log.child({ component: 'scenario' }) });
     } catch (err) {
       await rollback();
-      throw err instanceof ScenarioError ? new VmodemConfigError(err.message) : err;
+      throw err instanceof scenarios.ScenarioError ? new VmodemConfigError(err.message) : err;
     }
     const r = scenarioRun;
     undo.push(() => r.stop());

@@ -10,13 +10,18 @@
  * mosquitto alike), written as PKCS#8 PEM. Files are written into a private temporary directory
  * first and renamed into place, so a crash never leaves half a pair.
  */
-import 'reflect-metadata';
-import { createPrivateKey, KeyObject, X509Certificate, randomBytes, webcrypto } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as x509 from '@peculiar/x509';
 import type { Logger } from '../util/logger.js';
 import { silentLogger } from '../util/logger.js';
+
+/**
+ * Making certificates needs @peculiar/x509 (and its ASN.1 stack, ~1 MB of code): 0.1–0.3 s to
+ * load on the 2-core machine, a large share of a cold `vmodem start` (issue 12 §3). Reusing the
+ * material in the state dir needs only node:crypto, so tls-issue.ts is loaded on first need.
+ */
+const issuer = () => import('./tls-issue.js');
 
 export interface TlsMaterial {
   /** `<stateDir>/tls` */
@@ -44,110 +49,6 @@ export interface DeviceCertificate {
   key: string;
   /** SHA-256 fingerprint as node reports it (`AB:CD:…`). */
   fingerprint256: string;
-}
-
-const CA_DAYS = 3650;
-const LEAF_DAYS = 825;
-const DAY_MS = 86_400_000;
-/** Certificates start an hour back, so a peer whose clock runs a little behind accepts them. */
-const BACKDATE_MS = 3_600_000;
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
-
-// The library's default provider is the global `crypto`, which Node 20 only exposes behind a
-// flag in some setups: hand it Node's WebCrypto explicitly.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-const subtle = webcrypto.subtle;
-/** The library's CryptoKey (the DOM type; the project compiles without the DOM library). */
-type LibKey = x509.X509CertificateCreateWithKeyParams['signingKey'];
-type LibKeyPair = x509.X509CertificateCreateSelfSignedParams['keys'];
-
-interface KeyPair {
-  privateKey: webcrypto.CryptoKey;
-  publicKey: webcrypto.CryptoKey;
-}
-
-function newKeyPair(): Promise<KeyPair> {
-  return subtle.generateKey(EC, true, ['sign', 'verify']) as Promise<KeyPair>;
-}
-
-function keyPem(key: webcrypto.CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-/** The CA's signing key from its PEM file (PKCS#8 or the SEC1 form older openssl-made CAs have). */
-function importSigningKey(pem: string): Promise<webcrypto.CryptoKey> {
-  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
-  return subtle.importKey('pkcs8', der, EC, false, ['sign']);
-}
-
-function serialNumber(): string {
-  // Positive 64-bit serial, unique per certificate.
-  const bytes = randomBytes(8);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
-  return bytes.toString('hex');
-}
-
-function validity(days: number): { notBefore: Date; notAfter: Date } {
-  const now = Date.now();
-  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
-}
-
-/** A distinguished name with one CN; characters that would need escaping become "_". */
-function cn(commonName: string): string {
-  return `CN=${commonName.replace(/[/\\=+,;"<>#]/g, '_')}`;
-}
-
-async function createCa(): Promise<{ cert: string; key: string }> {
-  const keys = await newKeyPair();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: cn('vmodem virtual cloud CA'),
-    ...validity(CA_DAYS),
-    keys: keys as unknown as LibKeyPair,
-    signingAlgorithm: SIGNING,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as LibKey),
-      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey as unknown as LibKey),
-    ],
-  });
-  return { cert: cert.toString('pem'), key: keyPem(keys.privateKey) };
-}
-
-/** Issue a leaf certificate (server: SAN localhost/127.0.0.1/::1; client: clientAuth) signed by the CA. */
-async function issueLeaf(caCertPem: string, caKeyPem: string, commonName: string, kind: 'server' | 'client'): Promise<{ cert: string; key: string }> {
-  const ca = new x509.X509Certificate(caCertPem);
-  const caKey = await importSigningKey(caKeyPem);
-  const keys = await newKeyPair();
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as unknown as LibKey),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
-  ];
-  if (kind === 'server') {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'dns', value: 'localhost' },
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'ip', value: '::1' },
-      ]),
-    );
-  }
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject: cn(commonName),
-    issuer: ca.subject,
-    ...validity(LEAF_DAYS),
-    publicKey: keys.publicKey as unknown as LibKey,
-    signingKey: caKey as unknown as LibKey,
-    signingAlgorithm: SIGNING,
-    extensions,
-  });
-  return { cert: cert.toString('pem'), key: keyPem(keys.privateKey) };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -215,7 +116,7 @@ async function createTlsMaterial(dir: string, log: Logger): Promise<TlsMaterial>
   await fs.mkdir(dir, { recursive: true });
 
   if (!((await exists(caPath)) && (await exists(caKeyPath)))) {
-    const made = await createCa();
+    const made = await (await issuer()).createCa();
     await withTempDir(dir, async (tmp) => {
       await writeInto(tmp, 'ca-key.pem', made.key, caKeyPath, 0o600);
       await writeInto(tmp, 'ca.pem', made.cert, caPath, 0o644);
@@ -227,7 +128,7 @@ async function createTlsMaterial(dir: string, log: Logger): Promise<TlsMaterial>
 
   const serverOk = (await exists(certPath)) && (await exists(keyPath)) && issuedBy(await fs.readFile(certPath, 'utf8'), ca);
   if (!serverOk) {
-    const leaf = await issueLeaf(ca, await fs.readFile(caKeyPath, 'utf8'), 'localhost', 'server');
+    const leaf = await (await issuer()).issueLeaf(ca, await fs.readFile(caKeyPath, 'utf8'), 'localhost', 'server');
     await withTempDir(dir, async (tmp) => {
       await writeInto(tmp, 'leaf-key.pem', leaf.key, keyPath, 0o600);
       await writeInto(tmp, 'leaf.pem', leaf.cert, certPath, 0o644);
@@ -262,7 +163,7 @@ export async function issueDeviceCertificate(stateDir: string, name: string): Pr
   await fs.mkdir(devicesDir, { recursive: true });
   const certPath = path.join(devicesDir, `${name}.pem`);
   const keyPath = path.join(devicesDir, `${name}-key.pem`);
-  const leaf = await issueLeaf(material.ca, await fs.readFile(material.caKeyPath, 'utf8'), name, 'client');
+  const leaf = await (await issuer()).issueLeaf(material.ca, await fs.readFile(material.caKeyPath, 'utf8'), name, 'client');
   await withTempDir(material.dir, async (tmp) => {
     await writeInto(tmp, 'leaf-key.pem', leaf.key, keyPath, 0o600);
     await writeInto(tmp, 'leaf.pem', leaf.cert, certPath, 0o644);

@@ -12,7 +12,6 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
-import { coverage, coverageMarkdown, coverageText } from '../check/coverage.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
@@ -21,14 +20,21 @@ import { registerCtl } from './ctl.js';
 import { DemoFirmware } from '../demo/demo-firmware.js';
 import { DEMO_SCRIPTS } from '../demo/quectel-qmt.js';
 import { parseDriveParams } from '../demo/drive-script.js';
-import { applyConfigToStartOptions, loadConfigFile, type VmodemConfig } from '../config/config-file.js';
+import type { VmodemConfig } from '../config/config-file.js';
 import { readFile, writeFile } from 'node:fs/promises';
-import { convertRecording } from '../record/to-transcript.js';
 import { readyInfo, removeReadyFile, writeReadyFile } from './ready.js';
 import { watchStarters, type ProcessTable } from './parent-watch.js';
 import { attachMonitor } from './monitor.js';
-import { runCheckCommand } from './check-command.js';
 import { probeBroker } from './broker-probe.js';
+
+// Commands other than `start`, and start options that few runs use (--config: YAML), load their
+// modules when they run: a cold `vmodem start` pays only for what it uses (issue 12 §3).
+const lazy = {
+  coverage: () => import('../check/coverage.js'),
+  configFile: () => import('../config/config-file.js'),
+  toTranscript: () => import('../record/to-transcript.js'),
+  checkCommand: () => import('./check-command.js'),
+};
 
 /** Where the CLI writes, which signals stop it, and how it exits. */
 export interface CliIo {
@@ -224,6 +230,7 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
       if (o.commands || id !== undefined) {
         if (id === undefined) throw new InvalidArgumentError('--commands needs a profile id (vmodem profiles <id> --commands)');
         if (!listProfileIds().includes(id)) throw new InvalidArgumentError(`unknown profile "${id}" (vmodem profiles lists them)`);
+        const { coverage, coverageMarkdown, coverageText } = await lazy.coverage();
         const c = await coverage(loadProfile(id), COMMAND_SETS);
         io.stdout.write(o.markdown ? coverageMarkdown(c) : coverageText(c));
         return;
@@ -250,7 +257,7 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
     .option('-p, --profile <id>', 'profile to check against (default: @profile in the file, the recording\'s, or the folder name)')
     .option('--junit <file>', 'also write a JUnit XML report: one test case per file')
     .action(async (files: string[], o: { profile?: string; junit?: string }) => {
-      status.exitCode = await runCheckCommand(files, o, io);
+      status.exitCode = await (await lazy.checkCommand()).runCheckCommand(files, o, io);
     });
   oneLineErrors(check, 'vmodem check --help');
 
@@ -262,7 +269,7 @@ command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answe
     .action(async (file: string, o: { output?: string }) => {
       let text: string;
       try {
-        text = convertRecording(await readFile(file, 'utf8')).text;
+        text = (await lazy.toTranscript()).convertRecording(await readFile(file, 'utf8')).text;
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         io.stderr.write(`vmodem: convert ${file}: ${e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES' ? `cannot read it (${e.code})` : `not a vmodem recording: ${e.message}`}\n`);
@@ -436,6 +443,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     if (o.config !== undefined) {
       // Every flag of `start` may be a key of the file; flags given on the command line win.
       const flags = (cmd?.options ?? []).map((x) => (x.long ?? '').replace(/^--/, '')).filter((f) => f && f !== 'config' && !f.startsWith('no-'));
+      const { applyConfigToStartOptions, loadConfigFile } = await lazy.configFile();
       cfg = loadConfigFile(o.config, { extraKeys: flags });
       if (cmd) applyConfigToStartOptions(cfg, cmd, o as unknown as Record<string, unknown>);
     }

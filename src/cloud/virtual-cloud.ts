@@ -29,9 +29,8 @@ import { silentLogger } from '../util/logger.js';
 import { FirmwareCatalog } from './firmware-catalog.js';
 import { startCloudHttp, type CloudHttp } from './http-endpoints.js';
 import { DeviceRegistry } from './registry.js';
-import { loadRegistry } from './registry-file.js';
 import { attachRegistryState, type RegistryStateStore } from './registry-state.js';
-import { shareCloudState, type SharedCloudState } from './redis-cloud-state.js';
+import type { SharedCloudState } from './redis-cloud-state.js';
 import type { RedisEndpoint } from '../util/redis-url.js';
 import { aliyunSignIn } from './schemes/aliyun.js';
 import { huaweiSignIn } from './schemes/huawei.js';
@@ -212,7 +211,10 @@ export interface RunningCloud {
 /** Load the registry, attach the cloud to the broker, persist its state and start the HTTP(S) side. */
 export async function startVirtualCloud(opts: StartVirtualCloudOptions): Promise<RunningCloud> {
   const log = opts.log ?? silentLogger();
-  const registry = opts.registry ?? (opts.registryPath ? await loadRegistry(opts.registryPath) : DeviceRegistry.empty());
+  // A registry file (YAML) and the cluster (ioredis) load their modules only when used: every
+  // module loaded up front is paid by every cold `vmodem start` (issue 12 §3).
+  const registry =
+    opts.registry ?? (opts.registryPath ? await (await import('./registry-file.js')).loadRegistry(opts.registryPath) : DeviceRegistry.empty());
   let state: RegistryStateStore | undefined;
   if (opts.stateDir) state = await attachRegistryState(registry, path.join(opts.stateDir, 'cloud', 'state.json'), { log });
 
@@ -224,7 +226,7 @@ export async function startVirtualCloud(opts: StartVirtualCloudOptions): Promise
   let shared: SharedCloudState | undefined;
   if (opts.cluster) {
     try {
-      shared = await shareCloudState(registry, firmware, { ...opts.cluster, log });
+      shared = await (await import('./redis-cloud-state.js')).shareCloudState(registry, firmware, { ...opts.cluster, log });
     } catch (err) {
       await state?.close();
       throw err;

@@ -27,6 +27,8 @@
  * started do not produce an IN_OPEN; their closes are ignored while the device counts as free.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { otherHolder } from './device-holders.js';
 
@@ -78,6 +80,32 @@ while True:
  * often a slow wrapper (pyenv shims take ~0.3 s), the real binary starts in a few ms.
  */
 let resolvedPython: string | undefined;
+
+/**
+ * The interpreter for the first helper of the process: the first `python3` on PATH that is a
+ * program (ELF), not a wrapper script. A pyenv shim is a bash script that runs `pyenv` before
+ * Python starts: 0.3–1 s on the 2-core machine, paid by every `vmodem start` before its PTY
+ * answers (issue 12 §3). The helper needs only the standard library: any Python 3 will do.
+ * Falls back to plain `python3` (whatever PATH gives) when none is found.
+ */
+export function pythonForHelper(pathEnv = process.env.PATH ?? ''): string {
+  const magic = Buffer.alloc(4);
+  for (const dir of pathEnv.split(path.delimiter)) {
+    if (!path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, 'python3');
+    let fd: number | undefined;
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      fd = fs.openSync(candidate, 'r');
+      if (fs.readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === '\x7fELF') return candidate;
+    } catch {
+      // Missing or unreadable: try the next directory.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  return 'python3';
+}
 
 export interface HostWatcher {
   stop(): void;
@@ -139,7 +167,7 @@ export function watchHost(
     try {
       // -S: no `site` module (the helper needs only the standard library); site and the .pth
       // files a machine has are most of the interpreter's start-up, paid once per PTY.
-      child = spawn(resolvedPython ?? 'python3', ['-S', '-c', HELPER, devicePath], {
+      child = spawn((resolvedPython ??= pythonForHelper()), ['-S', '-c', HELPER, devicePath], {
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: a SIGTERM/SIGINT to vmodem's group (Ctrl+C, systemd, timeout)
         // must not kill the watcher before vmodem shuts down. It exits when its stdin closes.
@@ -187,7 +215,7 @@ export function watchHost(
         buf = buf.slice(nl + 1);
         if (line.startsWith('ready')) {
           const exe = line.slice('ready '.length).trim();
-          if (exe.startsWith('/')) resolvedPython ??= exe;
+          if (exe.startsWith('/')) resolvedPython = exe;
           unref();
           settle({ stop });
         } else if (line.startsWith('error')) {

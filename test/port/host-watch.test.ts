@@ -6,10 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
+import { pythonForHelper } from '../../src/port/host-watch.js';
 import { PY_FLAGS, pythonBin } from '../helpers/firmware.js';
 
 const ports: PtyPort[] = [];
@@ -101,5 +104,23 @@ sys.stdin.readline()
     await vi.waitFor(() => expect(events).toEqual(['open', 'close']));
     closeDevice(openDevice(port.devicePath));
     await vi.waitFor(() => expect(events).toEqual(['open', 'close', 'open', 'close']));
+  });
+});
+
+describe('host watch: the interpreter of the helper', () => {
+  it('is the first python3 on PATH that is a program, not a wrapper script such as a pyenv shim', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmodem-python-'));
+    try {
+      const [none, shim, real] = ['none', 'shim', 'real'].map((d) => path.join(tmp, d));
+      for (const d of [none, shim, real]) fs.mkdirSync(d);
+      fs.writeFileSync(path.join(shim, 'python3'), '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+      // Any ELF executable stands for the interpreter: the choice reads only the file's first bytes.
+      fs.symlinkSync(process.execPath, path.join(real, 'python3'));
+      expect(pythonForHelper(['relative/dir', none, shim, real].join(path.delimiter))).toBe(path.join(real, 'python3'));
+      expect(pythonForHelper([none, shim].join(path.delimiter))).toBe('python3');
+      expect(pythonForHelper('')).toBe('python3');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
