@@ -10,6 +10,7 @@
 import type { EventEmitter } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
@@ -17,9 +18,9 @@ import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
 import { registerCtl } from './ctl.js';
-import { DemoFirmware } from '../demo/demo-firmware.js';
-import { DEMO_SCRIPTS } from '../demo/quectel-qmt.js';
-import { parseDriveParams } from '../demo/drive-script.js';
+import { startDriveDemo, type DriveDemo } from '../demo/drive-demo.js';
+import { loadDriveScript } from '../demo/drive-fleet.js';
+import { parseDriveParams, type DriveScript } from '../demo/drive-script.js';
 import type { VmodemConfig } from '../config/config-file.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { readyInfo, removeReadyFile, writeReadyFile } from './ready.js';
@@ -189,13 +190,15 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
 
   const demo = program
     .command('demo')
-    .description('Start a modem, the web dashboard and a small demo firmware on the serial port that connects, publishes a sensor reading every few seconds and answers a command topic.')
-    .addOption(new Option('-p, --profile <id>', 'module profile the demo firmware drives').choices(Object.keys(DEMO_SCRIPTS)).default(DEFAULT_PROFILE))
+    .description('Start a modem, the web dashboard and the profile\'s drive script on the serial port (fixtures/drive/<profile>-telemetry.at): it brings the module up, connects, publishes a sensor reading every few seconds and obeys a command topic.')
+    .addOption(new Option('-p, --profile <id>', 'module profile to emulate; the demo runs its telemetry script').choices(listProfileIds()).default(DEFAULT_PROFILE))
+    .option('--drive <script>', 'run this drive script instead (e.g. fixtures/drive/<profile>-echo.at, or your own; src/demo/drive-script.ts)')
+    .option('--drive-param <name=value>', 'set a @param of the script, e.g. host=… (repeatable; --interval sets period)', collect, [])
     .option('-l, --link <path>', 'path of the serial device (a symlink to the PTY)', DEFAULT_LINK)
     .addOption(new Option('--control-port <n>', 'port of the dashboard and control API on 127.0.0.1 (0 = a free port)').argParser(portNumber).default(0))
     .option('--control-token <token>', 'token the dashboard and API require (default: a random one, in the printed URL)')
     .addOption(new Option('--mqtt-port <n>', 'port of the embedded broker on 127.0.0.1 (0 = a free port)').argParser(portNumber).default(0))
-    .option('--interval <s>', 'seconds between sensor readings', wholeNumber('--interval'), 5)
+    .option('--interval <s>', 'seconds between sensor readings (the script\'s period)', wholeNumber('--interval'), 5)
     .addOption(new Option('--timing <mode>', 'real: the module\'s own delays; fast: minimal delays').choices(['real', 'fast']).default('real'))
     .option('--state-dir <dir>', 'where modules keep their flash', '.vmodem')
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('warn'))
@@ -203,19 +206,34 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
     .addHelpText('after', `
 Open the printed dashboard URL in a browser. Take over the terminal there to type AT commands
 yourself (the demo firmware pauses), hand it back to let the firmware carry on. Publish to the
-command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answer on its state topic.`)
+command topic, e.g. {"led":"on"} or {"interval":2}, and watch the firmware answer on its state topic.
+
+The firmware is a drive script, the same that \`vmodem start --drive\` runs on a fleet. Shipped
+for every profile (vmodem profiles): fixtures/drive/<profile>-telemetry.at (readings every
+--interval seconds, obeys {"led":"on"|"off"}, {"interval":<s>}, "ping" on its command topic;
+the demo's default) and fixtures/drive/<profile>-echo.at (publishes back what it receives).`)
     .action(async (o: DemoOptions, cmd: Command) => {
       if (o.interval < 1) {
         io.stderr.write('vmodem: --interval must be at least 1 second (see `vmodem demo --help`)\n');
         status.exitCode = EXIT_USAGE;
         return;
       }
-      await runStart(
-        { ...o, mqttTlsPort: 0, count: 1, baud: 0, ui: true, demo: { intervalMs: o.interval * 1000 } },
-        io,
-        status,
-        cmd,
-      );
+      const file = o.drive ?? demoScriptPath(o.profile);
+      let script: DriveScript;
+      let params: Record<string, string>;
+      try {
+        params = parseDriveParams(o.driveParam);
+        script = loadDriveScript(file, [o.profile], params);
+        // --interval is the script's period unless --drive-param gives one.
+        if (params.period === undefined && script.params.some((p) => p.name === 'period')) params.period = String(o.interval * 1000);
+      } catch (err) {
+        io.stderr.write(`vmodem: ${(err as Error).message} (see \`vmodem demo --help\`)\n`);
+        status.exitCode = EXIT_USAGE;
+        return;
+      }
+      // The demo starts the script itself (pausing it for the dashboard's terminal), not as --drive.
+      const { drive: _drive, driveParam: _driveParam, interval: _interval, ...start } = o;
+      await runStart({ ...start, mqttTlsPort: 0, count: 1, baud: 0, ui: true, demo: { script, params } }, io, status, cmd);
     });
   oneLineErrors(demo, 'vmodem demo --help');
 
@@ -308,6 +326,8 @@ function wholeNumber(flag: string): (v: string) => number {
 
 interface DemoOptions {
   profile: string;
+  drive?: string;
+  driveParam: string[];
   link: string;
   controlPort: number;
   controlToken?: string;
@@ -327,8 +347,8 @@ interface StartOptions {
   exitWithParent?: boolean;
   /** Serve the dashboard (a free control port unless --control-port). */
   ui?: boolean;
-  /** `vmodem demo`: run the demo firmware on the first modem's port. */
-  demo?: { intervalMs: number };
+  /** `vmodem demo`: run this drive script on the first modem's port (src/demo/drive-demo.ts). */
+  demo?: { script: DriveScript; params: Record<string, string> };
   registry?: string;
   firmwareDir?: string;
   cloudHttpPort?: number;
@@ -368,26 +388,12 @@ async function checkLogFile(file: string): Promise<void> {
   }
 }
 
-/**
- * The demo firmware on the first modem's port. It pauses while the dashboard's user holds the
- * port (takeover) and resumes when it is handed back; its status goes to the event stream.
- */
-function startDemoFirmware(vm: RunningVmodem, intervalMs: number, log: Logger): DemoFirmware {
-  const m = vm.modems[0]!;
-  const fw = new DemoFirmware({
-    device: m.linkPath ?? m.devicePath,
-    script: DEMO_SCRIPTS[m.profile.id]!(),
-    imei: m.imei,
-    intervalMs,
-    log: log.child({ component: 'demo-firmware' }),
-    onStatus: (s) => m.controller.note('demo', s),
-  });
-  m.host.watch((s) => (s.takenOver ? fw.pause() : fw.resume()));
-  fw.start();
-  return fw;
+/** The shipped script `vmodem demo` runs for a profile (fixtures/ sits two levels above dist/cli and src/cli). */
+function demoScriptPath(profile: string): string {
+  return fileURLToPath(new URL(`../../fixtures/drive/${profile}-telemetry.at`, import.meta.url));
 }
 
-function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware): string {
+function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DriveDemo): string {
   const serial = vm.linkPath ?? vm.devicePath;
   let sub: string;
   if (vm.broker) {
@@ -424,15 +430,21 @@ function banner(vm: RunningVmodem, timing: TimingMode, firmware?: DemoFirmware):
         ]
       : []),
     ...(vm.control?.uiUrl ? [`  ui:      ${vm.control.uiUrl}`] : []),
-    ...(firmware
-      ? [
-          `  demo:    firmware ${firmware.clientId} publishes to ${firmware.topics.telemetry} and ${firmware.topics.state},`,
-          `           listens on ${firmware.topics.command} (try {"led":"on"} or {"interval":2})`,
-        ]
-      : []),
+    ...(firmware ? demoLines(firmware) : []),
     `  try:     screen ${serial} 115200    |    ${sub}`,
     'Ctrl+C stops.',
   ].join('\n');
+}
+
+/** The banner's demo lines: the script, and its topics when it names them. */
+function demoLines(demo: DriveDemo): string[] {
+  const s = demo.status;
+  const { telemetry, state, command } = s.topics;
+  return [
+    `  demo:    ${path.relative(process.cwd(), s.script) || s.script} as ${s.clientId || 'the firmware'}`,
+    ...(telemetry ? [`           publishes to ${telemetry}${state ? ` and ${state}` : ''},`] : []),
+    ...(command ? [`           listens on ${command} (try {"led":"on"} or {"interval":2})`] : []),
+  ];
 }
 
 async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Command): Promise<void> {
@@ -507,8 +519,8 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
     const problem = await probeBroker(o.broker);
     if (problem) io.stderr.write(`vmodem: warning: the broker ${o.broker} is not reachable (${problem}); the firmware's opens fail until it is\n`);
   }
-  let firmware: DemoFirmware | undefined;
-  if (o.demo) firmware = startDemoFirmware(vm, o.demo.intervalMs, logger);
+  let firmware: DriveDemo | undefined;
+  if (o.demo) firmware = startDriveDemo(vm.modems[0]!, o.demo.script, o.demo.params, logger);
   const info = readyInfo(vm, o.timing);
   io.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${banner(vm, o.timing, firmware)}\n`);
   const stopMonitor = o.monitor ? attachMonitor(vm.modems, (s) => void io.stdout.write(s), Boolean(io.stdout.isTTY) && !process.env.NO_COLOR) : () => {};

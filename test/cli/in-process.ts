@@ -103,12 +103,21 @@ export function spawnMain(args: string[]): { stdout(): string; stderr(): string;
 
 /** `vmodem start …` until its banner; stop it with run.signal() and await run.exited. */
 export async function startMain(args: string[]): Promise<MainRun & { banner: string }> {
+  return untilBanner(['start', ...args]);
+}
+
+/** `vmodem demo …` (with a private state dir) until its banner, as {@link startMain}. */
+export async function startDemoMain(args: string[]): Promise<MainRun & { banner: string }> {
+  return untilBanner(['demo', '--state-dir', stateDir(), ...args]);
+}
+
+async function untilBanner(args: string[]): Promise<MainRun & { banner: string }> {
   const run = newRun();
   running.add(run);
-  const code = await main(argv(['start', ...args]), run.io);
+  const code = await main(argv(args), run.io);
   if (!run.stdout().includes('Ctrl+C stops.')) {
     running.delete(run);
-    throw new Error(`vmodem start did not start (exit ${code}): ${run.stderr()}`);
+    throw new Error(`vmodem ${args[0]} did not start (exit ${code}): ${run.stderr()}`);
   }
   return { ...run, banner: run.stdout() };
 }
