@@ -1,20 +1,21 @@
 /**
  * Every shipped drive script (fixtures/drive/<profile>-telemetry.at and -echo.at, issue 12 §2)
- * run as `vmodem start --drive` in this process: the modem's real PTY, the embedded broker, fast
- * timing and a short period (`--drive-param period=…`). A plain mqtt.js client checks that the
- * readings arrive, that the telemetry script obeys its command topic, and that the echo script
- * publishes back what it is sent. A script that stops working for its profile fails here.
+ * run as `vmodem start --drive` runs it (startVmodem's `drive` in this process): the modem's real
+ * PTY, the embedded broker, fast timing and a short period (`driveParams`, the CLI's
+ * `--drive-param`). A plain mqtt.js client checks that the readings arrive, that the telemetry
+ * script obeys its command topic and reconnects through its handler when the broker drops the
+ * session, and that the echo script publishes back what it is sent. A script that stops working
+ * for its profile fails here. Tests run concurrently: each waits on the PTY and the broker, not
+ * the CPU. (The CLI path itself: test/demo/drive-demo.test.ts, test/system/drive.)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { describe, it, type TestContext } from 'vitest';
 import { listProfileIds } from '../../src/profiles/load-profile.js';
-import { startMain, useMainCleanup } from '../cli/in-process.js';
-import { uniqueLink } from '../cli/helpers.js';
-
-useMainCleanup();
+import { silentLogger } from '../../src/util/logger.js';
+import { startVmodem } from '../../src/vmodem.js';
 
 const DRIVE = path.resolve(import.meta.dirname, '../../fixtures/drive');
 
@@ -43,14 +44,6 @@ const tencentTopics = (): Topics => ({
 });
 const TENCENT = new Set(['tencent-qcloud', 'tencent-qcloud-cellular']);
 
-let tmp: string | undefined;
-const clients: MqttClient[] = [];
-afterEach(() => {
-  for (const c of clients.splice(0)) c.end(true);
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  tmp = undefined;
-});
-
 /** A strict registry with the Tencent product the scripts sign in to and the first modem's device. */
 function tencentRegistry(dir: string): string {
   const file = path.join(dir, 'registry.yaml');
@@ -58,19 +51,28 @@ function tencentRegistry(dir: string): string {
   return file;
 }
 
-async function run(profile: string, kind: 'telemetry' | 'echo', params: string[] = []) {
-  const script = path.join(DRIVE, `${profile}-${kind}.at`);
-  const args = ['--profile', profile, '--link', uniqueLink(), '--mqtt-port', '0', '--timing', 'fast', '--log-level', 'warn', '--drive', script];
-  for (const p of params) args.push('--drive-param', p);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmodem-drive-'));
-  if (TENCENT.has(profile)) args.push('--registry', tencentRegistry(tmp));
-  const ready = path.join(tmp, 'ready.json');
-  const vm = await startMain([...args, '--ready-file', ready]);
-  const info = JSON.parse(fs.readFileSync(ready, 'utf8')) as { modems: { imei: string }[]; ports: { mqtt: number } };
-  const port = info.ports.mqtt;
-  const imei = info.modems[0]!.imei;
-  const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `observer-${kind}`, reconnectPeriod: 0 });
-  clients.push(client);
+/**
+ * The script on a fresh modem (real PTY, embedded broker), and an observer on its broker; cleaned up
+ * by the test's own onTestFinished (concurrent tests: the global one would pick any running test).
+ */
+async function run({ onTestFinished }: TestContext, profile: string, kind: 'telemetry' | 'echo', driveParams: Record<string, string> = {}) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vmodem-drive-'));
+  onTestFinished(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const vm = await startVmodem({
+    profile,
+    link: null,
+    mqttPort: 0,
+    timing: 'fast',
+    stateDir: tmp,
+    drive: path.join(DRIVE, `${profile}-${kind}.at`),
+    driveParams,
+    ...(TENCENT.has(profile) ? { registry: tencentRegistry(tmp) } : {}),
+    log: silentLogger(),
+  });
+  onTestFinished(() => vm.stop());
+  const imei = vm.modems[0]!.imei;
+  const client = mqtt.connect(`mqtt://127.0.0.1:${vm.broker!.port}`, { clientId: `observer-${kind}`, reconnectPeriod: 0 });
+  onTestFinished(() => void client.end(true));
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -102,9 +104,10 @@ async function run(profile: string, kind: 'telemetry' | 'echo', params: string[]
 
 const profiles = listProfileIds();
 
-describe('every shipped drive script, through the PTY (vmodem start --drive, fast timing)', { timeout: 60_000 }, () => {
-  it.each(profiles)('%s-telemetry.at publishes readings on its period and obeys its command topic', async (profile) => {
-    const r = await run(profile, 'telemetry', ['period=200', 'jitter=0']);
+describe.concurrent('every shipped drive script, through the PTY (vmodem start --drive, fast timing)', { timeout: 60_000 }, () => {
+  it.for(profiles)('%s-telemetry.at publishes readings on its period and obeys its command topic', async (profile, ctx) => {
+    const { expect } = ctx;
+    const r = await run(ctx, profile, 'telemetry', { period: '200', jitter: '0' });
     await r.subscribe(r.topics.telemetry);
     await r.subscribe(r.topics.state);
     const readings = (await r.until(r.topics.telemetry, (t) => t.length >= 2)).map((t) => JSON.parse(t) as Record<string, unknown>);
@@ -118,13 +121,31 @@ describe('every shipped drive script, through the PTY (vmodem start --drive, fas
     expect(after.length).toBeGreaterThan(2);
   });
 
-  it.each(profiles)('%s-echo.at publishes each command it receives back on its echo topic', async (profile) => {
-    const r = await run(profile, 'echo');
+  it.for(profiles)('%s-telemetry.at reconnects through its handler for the vendor\'s connection-lost URC when the broker drops the session', async (profile, ctx) => {
+    const { expect } = ctx;
+    const r = await run(ctx, profile, 'telemetry', { period: '200', jitter: '0' });
+    await r.subscribe(r.topics.telemetry);
+    const before = (await r.until(r.topics.telemetry, (t) => t.length >= 1)).length;
+    expect(r.vm.modems[0]!.controller.dropSession().dropped).toBe(1);
+    const readings = await r.until(r.topics.telemetry, (t) => t.length >= before + 2);
+    const seqs = readings.map((t) => (JSON.parse(t) as { seq: number }).seq);
+    // Readings go on where they were (a reading in flight at the drop may be lost), through the
+    // @on … goto connect handler: no expectation timed out on the way (without the handler the
+    // next publish fails, and only @onerror recovers, after the script's 30 s timeout).
+    expect(seqs.every((q, i) => i === 0 || q > seqs[i - 1]!)).toBe(true);
+    expect(r.vm.drive!.stats()).toMatchObject({ timeouts: 0 });
+    expect(r.vm.drive!.stats().jumps).toBeGreaterThanOrEqual(1);
+  });
+
+  it.for(profiles)('%s-echo.at publishes each command it receives back on its echo topic', async (profile, ctx) => {
+    const { expect } = ctx;
+    const r = await run(ctx, profile, 'echo');
     await r.subscribe(r.topics.echoOut);
     // The script subscribes once connected: send until the first echo comes back, then once more.
     let echoed: string[];
     const first = r.until(r.topics.echoOut, (t) => t.length >= 1);
     const timer = setInterval(() => void r.publish(r.topics.echoIn, `hello ${profile}`), 100);
+    ctx.onTestFinished(() => clearInterval(timer));
     try {
       echoed = await first;
     } finally {
