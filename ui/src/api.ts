@@ -121,6 +121,8 @@ export interface About {
 export interface DemoStatus {
   state: string;
   detail?: string;
+  /** The drive script the demo runs (src/demo/drive-demo.ts). */
+  script?: string;
   clientId: string;
   topics: { telemetry: string; command: string; state: string };
   published: number;

@@ -124,6 +124,7 @@ export function StatePanel({ about, inspect, demo }: { about?: About; inspect?: 
               <span class={`dot ${demo.state === 'online' ? 'ok' : demo.state === 'paused' ? 'warn' : 'bad'}`} />
               {demo.state}
               {demo.detail ? ` — ${demo.detail}` : ''} · {demo.published} sent · {demo.commands} commands
+              {demo.script ? ` · ${demo.script.split('/').pop() ?? ''}` : ''}
             </dd>
           </>
         )}
