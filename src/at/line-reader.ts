@@ -22,6 +22,16 @@ const DEL = 0x7f;
 
 const NO_ECHO: readonly number[] = [];
 
+type FeedResult = { readonly echo: readonly number[]; readonly event?: LineEvent };
+
+/**
+ * The results that carry no event, made once: feed() runs per byte, and a new object and array
+ * for each byte of every command line was a large share of what a 1,000-modem fleet allocated
+ * (issue 12 §3). They are frozen: callers only read them.
+ */
+const NOTHING: FeedResult = Object.freeze({ echo: NO_ECHO });
+const ECHO_ONE: readonly FeedResult[] = Array.from({ length: 256 }, (_, b) => Object.freeze({ echo: Object.freeze([b]) }));
+
 export class LineReader {
   private state: 'idle' | 'got-a' | 'in-line' | 'overflow' = 'idle';
   private buf: number[] = [];
@@ -58,19 +68,19 @@ export class LineReader {
    * Feed one byte. Returns the bytes to echo (possibly none; a held `A` comes out with the `T`
    * after it) and an event when a line is complete.
    */
-  feed(byte: number): { echo: readonly number[]; event?: LineEvent } {
+  feed(byte: number): FeedResult {
     const wasAfterCr = this.afterCr;
     this.afterCr = false;
     switch (this.state) {
       case 'idle':
-        if (byte === LF && wasAfterCr) return { echo: NO_ECHO };
+        if (byte === LF && wasAfterCr) return NOTHING;
         if (byte === 0x41 || byte === 0x61) {
           this.state = 'got-a';
           this.heldA = byte;
-          return { echo: NO_ECHO };
+          return NOTHING;
         }
         // Junk between lines is dropped silently (V.250: characters before "AT" are ignored).
-        return { echo: NO_ECHO };
+        return NOTHING;
       case 'got-a': {
         const held = this.heldA;
         const withHeld = (b: number): number[] => (held === null ? [b] : [held, b]);
@@ -89,17 +99,17 @@ export class LineReader {
           this.state = 'idle';
           this.heldA = null;
           // Only an `A` the host saw echoed (backspacing over `AT`) needs its backspace echoed.
-          return { echo: held === null ? [byte] : NO_ECHO };
+          return held === null ? ECHO_ONE[byte]! : NOTHING;
         }
         if (byte === 0x41 || byte === 0x61) {
           // The previous `A` was junk; this one may start the command.
-          if (held === null) return { echo: [byte] };
+          if (held === null) return ECHO_ONE[byte]!;
           this.heldA = byte;
-          return { echo: NO_ECHO };
+          return NOTHING;
         }
         this.state = 'idle';
         this.heldA = null;
-        return { echo: NO_ECHO };
+        return NOTHING;
       }
       case 'in-line':
       case 'overflow':
@@ -116,16 +126,16 @@ export class LineReader {
             if (this.buf.length > 0) this.buf.pop();
             else this.state = 'got-a'; // backspace over the T; the A stays (already echoed)
           }
-          return { echo: [byte] };
+          return ECHO_ONE[byte]!;
         }
-        if (this.state === 'overflow') return { echo: NO_ECHO };
+        if (this.state === 'overflow') return NOTHING;
         if (this.buf.length + 2 >= this.maxLength) {
           this.state = 'overflow';
           this.buf = [];
-          return { echo: NO_ECHO };
+          return NOTHING;
         }
         this.buf.push(byte);
-        return { echo: [byte] };
+        return ECHO_ONE[byte]!;
     }
   }
 

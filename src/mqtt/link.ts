@@ -83,6 +83,8 @@ function intervalTimer(clock: Clock): { set: (cb: () => void, ms: number) => num
 // Allocating two bytes per packet costs nothing measurable, so the table is never built.
 writeToStream.cacheNumbers = false;
 
+const noLog = (): void => undefined;
+
 /** How long `disconnect()` waits for the broker to close after DISCONNECT before destroying. */
 const DISCONNECT_GRACE_MS = 3000;
 
@@ -286,6 +288,10 @@ class Link extends EventEmitter<MqttLinkEvents> implements MqttLink {
       timerVariant: intervalTimer(this.clock) as unknown as IClientOptions['timerVariant'],
       // See writeToStream.cacheNumbers above (mqtt.js would otherwise turn the table back on).
       writeCache: false,
+      // mqtt.js logs through `debug` several times per packet; even switched off, each call
+      // gathers its arguments into an array (a fleet's garbage, issue 12 §3). With DEBUG unset
+      // nothing would be printed anyway.
+      ...(process.env.DEBUG ? {} : { log: noLog }),
     };
     if (opts.username !== undefined) options.username = opts.username;
     if (opts.password !== undefined) options.password = opts.password;

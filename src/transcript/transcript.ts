@@ -40,26 +40,38 @@ export interface Transcript {
 export class TranscriptSyntaxError extends Error {}
 
 export function unescapeBytes(text: string): Buffer {
-  const out: number[] = [];
+  // Text between escapes is encoded a run at a time (a drive script sends a payload this way
+  // every period, per modem: a Buffer per character was most of a fleet's garbage, issue 12 §3).
+  if (!text.includes('\\')) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  const bytes: number[] = [];
+  const flushBytes = () => {
+    if (bytes.length) parts.push(Buffer.from(bytes));
+    bytes.length = 0;
+  };
+  let run = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== '\\') {
-      out.push(...Buffer.from(c, 'utf8'));
-      continue;
+    if (text[i] !== '\\') continue;
+    if (i > run) {
+      flushBytes();
+      parts.push(Buffer.from(text.slice(run, i), 'utf8'));
     }
     const n = text[++i];
-    if (n === 'r') out.push(13);
-    else if (n === 'n') out.push(10);
-    else if (n === 't') out.push(9);
-    else if (n === '\\') out.push(92);
+    if (n === 'r') bytes.push(13);
+    else if (n === 'n') bytes.push(10);
+    else if (n === 't') bytes.push(9);
+    else if (n === '\\') bytes.push(92);
     else if (n === 'x') {
       const hex = text.slice(i + 1, i + 3);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new TranscriptSyntaxError(`bad \\x escape "${hex}"`);
-      out.push(parseInt(hex, 16));
+      bytes.push(parseInt(hex, 16));
       i += 2;
     } else throw new TranscriptSyntaxError(`unknown escape \\${n}`);
+    run = i + 1;
   }
-  return Buffer.from(out);
+  flushBytes();
+  if (run < text.length) parts.push(Buffer.from(text.slice(run), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /**
