@@ -19,14 +19,17 @@
 // - node-pty is a native module and stays external (pino-pretty too: only pino's transport worker
 //   loads it, by path). pino's transports (pino-pretty on a terminal) start thread-stream's worker
 //   from a file next to its own: `__bundlerPathsOverrides` is pino's documented hook for bundlers.
+// - Every shipped profile is validated here with the schema tsc just compiled, and recorded
+//   (SHA-256 of its bytes) in dist/profiles/validated.json: a start then needs no zod for a
+//   profile nobody has changed since (src/profiles/profile-files.ts).
 // - The code cache is made by running the bundle's module code once (not main()), so it holds the
 //   functions every run compiles. V8 refuses it when its version or flags differ (the bundle is
 //   then compiled as usual); bin/load-bundle.cjs uses it only for the bundle it was made from.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Only for making certificates (src/broker/tls-issue.ts), --cluster, and YAML files (--config,
@@ -83,3 +86,15 @@ if (dynamic.length > 0) throw new Error(`build-cli: the bundle would import() ${
 
 const { loadBundle } = createRequire(import.meta.url)('../bin/load-bundle.cjs');
 loadBundle(join(out, 'vmodem.cjs'), { writeCache: true });
+
+// The profiles this build validated (src/profiles/profile-files.ts reads the record).
+const profileFiles = await import(pathToFileURL(join(root, 'dist', 'profiles', 'profile-files.js')).href);
+const { validateProfile } = await import(pathToFileURL(join(root, 'dist', 'profiles', 'load-profile.js')).href);
+const record = { schema: profileFiles.schemaStamp(), files: {} };
+for (const name of readdirSync(profileFiles.PROFILES_DIR).filter((f) => f.endsWith('.json')).sort()) {
+  const file = join(profileFiles.PROFILES_DIR, name);
+  const bytes = readFileSync(file);
+  validateProfile(JSON.parse(bytes.toString('utf8')), file); // throws: a shipped profile that does not validate fails the build
+  record.files[name] = profileFiles.sha256(bytes);
+}
+writeFileSync(profileFiles.VALIDATED_RECORD, `${JSON.stringify(record, null, 2)}\n`);

@@ -24,8 +24,7 @@ import { NetworkFaults } from './control/network-faults.js';
 import { HostAccess } from './control/host-access.js';
 import type { Scenario, ScenarioRun } from './control/scenario.js';
 import { createRecorder, type Recorder } from './record/recorder.js';
-import { recordingToTranscript } from './record/to-transcript.js';
-import { loadProfile } from './profiles/load-profile.js';
+import { loadValidatedProfile } from './profiles/profile-files.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
 import { parseRedisUrl, type RedisEndpoint } from './util/redis-url.js';
@@ -296,11 +295,13 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     opts.modems && opts.modems.length > 0
       ? opts.modems
       : Array.from({ length: count }, (_, i) => ({ profile: opts.profile, link: baseLink === null ? null : nthLink(baseLink, i) }));
-  // Check every setting before anything is started.
+  // Check every setting before anything is started. A shipped profile the build validated is not
+  // validated again: the schema (zod) is loaded only for one that was not (profile-files.ts).
   const profiles: Profile[] = [];
   for (const spec of specs) {
+    const id = spec.profile ?? opts.profile ?? DEFAULT_PROFILE;
     try {
-      profiles.push(loadProfile(spec.profile ?? opts.profile ?? DEFAULT_PROFILE));
+      profiles.push(loadValidatedProfile(id) ?? (await import('./profiles/load-profile.js')).loadProfile(id));
     } catch (err) {
       throw new VmodemConfigError((err as Error).message);
     }
@@ -527,7 +528,8 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
           modems: instances,
           find,
           brokerUrl,
-          toTranscript: recordingToTranscript,
+          // Loaded on first use (it validates the recording's profile: zod, see above).
+          toTranscript: async (recording) => (await import('./record/to-transcript.js')).recordingToTranscript(recording),
           ...(cloud ? { registry: cloud.registry } : {}),
           ...(directory ? { cluster: directory } : {}),
         },

@@ -12,7 +12,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { listProfileIds, loadProfile } from '../profiles/load-profile.js';
+import { listProfileIds } from '../profiles/profile-files.js';
 import { COMMAND_SETS } from '../vendors/registry.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
@@ -32,6 +32,8 @@ import { probeBroker } from './broker-probe.js';
 // modules when they run: a cold `vmodem start` pays only for what it uses (issue 12 §3).
 const lazy = {
   coverage: () => import('../check/coverage.js'),
+  // The profile schema (zod): `start` loads it only for a profile the build did not validate.
+  loadProfile: () => import('../profiles/load-profile.js'),
   configFile: () => import('../config/config-file.js'),
   toTranscript: () => import('../record/to-transcript.js'),
   checkCommand: () => import('./check-command.js'),
@@ -245,6 +247,7 @@ the demo's default) and fixtures/drive/<profile>-echo.at (publishes back what it
     .option('--markdown', 'with --commands: as a Markdown table (docs/commands/<id>.md)')
     .option('--json', 'the list as JSON: id, module, manual title and file')
     .action(async (id: string | undefined, o: { commands?: boolean; markdown?: boolean; json?: boolean }) => {
+      const { loadProfile } = await lazy.loadProfile();
       if (o.commands || id !== undefined) {
         if (id === undefined) throw new InvalidArgumentError('--commands needs a profile id (vmodem profiles <id> --commands)');
         if (!listProfileIds().includes(id)) throw new InvalidArgumentError(`unknown profile "${id}" (vmodem profiles lists them)`);

@@ -53,7 +53,7 @@ export interface ControlTarget {
    * A recording (.jsonl) as a transcript (.at), for the dashboard's export: src/record's
    * recordingToTranscript, passed in by the composition root (record and control are siblings).
    */
-  readonly toTranscript?: (recording: string) => string;
+  readonly toTranscript?: (recording: string) => string | Promise<string>;
   /** With `vmodem start --cluster`: every node's modems, from Redis (cluster-directory.ts). */
   readonly cluster?: Pick<ClusterDirectory, 'nodeId' | 'listModems' | 'listNodes'>;
 }
@@ -871,7 +871,7 @@ export async function startControlServer(target: ControlTarget, opts: ControlSer
       if (!target.toTranscript) throw notFound(url.pathname);
       let transcript: string;
       try {
-        transcript = target.toTranscript(recording);
+        transcript = await target.toTranscript(recording);
       } catch (err) {
         throw bad(`not a recording: ${(err as Error).message}`, 'bad-recording');
       }

@@ -3,28 +3,15 @@
  * {@link PROFILE_SCHEMA} (zod). A profile that does not validate is a packaging bug: the error
  * names the file, the field and what is allowed.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { firstProblem } from '../util/schema.js';
 import type { Profile } from './profile.js';
+import { listProfileIds, PROFILES_DIR, ProfileError } from './profile-files.js';
 
-export const PROFILES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
-
-export class ProfileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProfileError';
-  }
-}
-
-export function listProfileIds(dir = PROFILES_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -'.json'.length))
-    .sort();
-}
+// Where the files are and which exist need no schema (profile-files.ts); kept here for importers.
+export { listProfileIds, PROFILES_DIR, ProfileError };
 
 export function loadProfile(id: string, dir = PROFILES_DIR): Profile {
   const ids = listProfileIds(dir);
