@@ -125,7 +125,7 @@ export function driveFleet(
     script,
     runners,
     stats: () => {
-      const total: DriveStats = { commands: 0, timeouts: 0, jumps: 0, handled: 0, iterations: 0 };
+      const total: DriveStats = { commands: 0, timeouts: 0, failures: 0, jumps: 0, handled: 0, iterations: 0 };
       for (const r of runners) for (const k of Object.keys(total) as (keyof DriveStats)[]) total[k] += r.stats[k];
       return total;
     },

@@ -26,6 +26,8 @@ export interface DriveStats {
   commands: number;
   /** Expectations that timed out. */
   timeouts: number;
+  /** Expectations answered by a `@fail` line (ERROR, +CME ERROR: …) instead. */
+  failures: number;
   /** `@on … goto` jumps taken. */
   jumps: number;
   /** `@on` blocks run. */
@@ -59,15 +61,16 @@ class Jump extends Error {
 class Stopped extends Error {}
 class Paused extends Error {}
 class ExpectTimeout extends Error {}
+class ExpectFailed extends Error {}
 
 const RETRY_PAUSE_MS = 1000;
 const PENDING_MAX = 64;
 
 export class DriveRunner {
-  readonly stats: DriveStats = { commands: 0, timeouts: 0, jumps: 0, handled: 0, iterations: 0 };
+  readonly stats: DriveStats = { commands: 0, timeouts: 0, failures: 0, jumps: 0, handled: 0, iterations: 0 };
   private readonly vars = new Map<string, string>();
   private captures: string[] = [];
-  private waiting: { test: (line: string) => RegExpExecArray | null; resolve: (m: RegExpExecArray) => void } | undefined;
+  private waiting: { test: (line: string) => RegExpExecArray | null; resolve: (m: RegExpExecArray | ExpectFailed) => void; what: string; line: number } | undefined;
   /** Interrupts the current wait or expectation (a goto handler, stop, or a queued block). */
   private interrupt: ((why: Jump | Stopped | Paused | 'handler') => void) | undefined;
   private readonly queued: { handler: DriveHandler; match: RegExpExecArray }[] = [];
@@ -145,6 +148,12 @@ export class DriveRunner {
       w.resolve(m);
       return;
     }
+    if (this.waiting && this.script.failOn?.test(line)) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(new ExpectFailed(`line ${w.line}: "${line}" instead of ${w.what}`));
+      return;
+    }
     if (this.dispatch(line)) return;
     if (!this.waiting) {
       this.pending.push(line);
@@ -203,8 +212,14 @@ export class DriveRunner {
       this.log.error({ modem: this.identity.name, err }, 'drive: the script failed; it stops');
       return;
     }
+    /** Pause before going on (after a failed expectation); handlers and jumps work meanwhile. */
+    let pauseFirst = false;
     while (!this.stopped) {
       try {
+        if (pauseFirst) {
+          pauseFirst = false;
+          await this.sleep(RETRY_PAUSE_MS);
+        }
         for (; pc < top.length; pc++) await this.exec(top[pc]!);
         // The script's end: keep serving handlers until stopped.
         for (;;) await this.sleep(60_000);
@@ -223,12 +238,15 @@ export class DriveRunner {
           pc = labelAt(err.label);
           continue;
         }
-        if (err instanceof ExpectTimeout) {
-          this.stats.timeouts++;
-          this.log.warn({ modem: this.identity.name, err: err.message }, 'drive: an expectation timed out');
+        if (err instanceof ExpectTimeout || err instanceof ExpectFailed) {
+          if (err instanceof ExpectTimeout) this.stats.timeouts++;
+          else this.stats.failures++;
+          this.log.warn({ modem: this.identity.name, err: err.message }, err instanceof ExpectTimeout ? 'drive: an expectation timed out' : 'drive: an expectation failed');
           const label = this.script.onError;
           pc = label ? labelAt(label) : 0;
-          if (!label) await this.sleep(RETRY_PAUSE_MS).catch(() => undefined);
+          // A timeout has waited already; a refusal comes at once, and going straight back would
+          // spin (a broker that refuses every CONNECT).
+          pauseFirst = !label || err instanceof ExpectFailed;
           continue;
         }
         this.log.error({ modem: this.identity.name, err }, 'drive: the script failed; it stops');
@@ -362,27 +380,27 @@ export class DriveRunner {
   private async expectLine(test: (line: string) => RegExpExecArray | null, what: string, line: number): Promise<RegExpExecArray> {
     this.check();
     for (let i = 0; i < this.pending.length; i++) {
-      const m = test(this.pending[i]!);
-      if (m) {
-        this.pending.splice(0, i + 1);
-        return m;
-      }
+      const l = this.pending[i]!;
+      const m = test(l);
+      if (m || this.script.failOn?.test(l)) this.pending.splice(0, i + 1);
+      if (m) return m;
+      if (this.script.failOn?.test(l)) throw new ExpectFailed(`line ${line}: "${l}" instead of ${what}`);
     }
     const timeoutMs = this.script.timeoutMs;
-    const result = await new Promise<RegExpExecArray | Jump | Stopped | Paused | 'timeout'>((resolve) => {
+    const result = await new Promise<RegExpExecArray | ExpectFailed | Jump | Stopped | Paused | 'timeout'>((resolve) => {
       const t = this.clock.setTimeout(() => {
         this.timers.delete(t);
         this.waiting = undefined;
         resolve('timeout');
       }, timeoutMs);
       this.timers.add(t);
-      const done = (v: RegExpExecArray | Jump | Stopped | Paused | 'timeout') => {
+      const done = (v: RegExpExecArray | ExpectFailed | Jump | Stopped | Paused | 'timeout') => {
         this.clock.clearTimeout(t);
         this.timers.delete(t);
         this.interrupt = undefined;
         resolve(v);
       };
-      this.waiting = { test, resolve: done };
+      this.waiting = { test, resolve: done, what, line };
       // Handler blocks wait for the expectation to end; jumps and stop do not.
       this.interrupt = (w) => {
         if (w === 'handler') return;
@@ -391,7 +409,7 @@ export class DriveRunner {
       };
     });
     if (result === 'timeout') throw new ExpectTimeout(`line ${line}: no ${what} within ${timeoutMs} ms`);
-    if (result instanceof Jump || result instanceof Stopped || result instanceof Paused) throw result;
+    if (result instanceof Jump || result instanceof Stopped || result instanceof Paused || result instanceof ExpectFailed) throw result;
     return result;
   }
 }

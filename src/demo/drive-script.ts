@@ -27,6 +27,10 @@
  *   @timeout <ms>               how long `<` / `<~` wait (default 15000); a timeout goes to the
  *                               `@onerror` label, or back to the start after a 1 s pause
  *   @onerror <label>
+ *   @fail <regex>               a line matching it while `<` / `<~` waits (and not what they wait
+ *                               for) fails the expectation at once: after a 1 s pause the script
+ *                               goes on at `@onerror` as after a timeout — a firmware reacts to
+ *                               ERROR without waiting out its timer (`@fail ^(ERROR|\+CME ERROR: .*)$`)
  * Added for reuse (one script for a fleet, a test and `vmodem demo`):
  *   @param <name> <default>     a variable the runner may be given from outside (`--drive-param
  *                               name=value`); the default may use other variables
@@ -83,6 +87,8 @@ export interface DriveScript {
   eol: string;
   timeoutMs: number;
   onError?: string;
+  /** `@fail`: lines that fail the expectation waiting for an answer. */
+  failOn?: RegExp;
   profile?: string;
   source?: string;
 }
@@ -145,6 +151,14 @@ export function parseDriveScript(source: string, file?: string): DriveScript {
           return;
         case 'timeout':
           script.timeoutMs = num(words[0], '@timeout', where);
+          return;
+        case 'fail':
+          if (!rest) throw where('@fail needs a regular expression');
+          try {
+            script.failOn = new RegExp(rest);
+          } catch (err) {
+            throw where(`bad regular expression: ${(err as Error).message}`);
+          }
           return;
         case 'onerror':
           if (!words[0]) throw where('@onerror needs a label');

@@ -179,6 +179,36 @@ describe('drive language additions (fake serial line, TestClock)', () => {
     expect(sent.at(-1)).toBe('AT+AFTER\r');
   });
 
+  it('@fail ends the wait at once on a refusal, also one that came in the burst before it, and goes on at @onerror after a 1 s pause', async () => {
+    const { r, clock, sent } = bare(['@timeout 30000', '@fail ^(ERROR|\\+CME ERROR: .*)$', '@onerror again', '@label again', '> AT+A', '< +A: 1', '< OK', '> AT+B'].join('\n'));
+    expect(() => parseDriveScript('@fail (')).toThrow(/line 1: bad regular expression/);
+    await clock.advance(0);
+    r.feedLine('+CME ERROR: 4');
+    await clock.advance(999);
+    expect(sent).toEqual(['AT+A\r']);
+    await clock.advance(1);
+    expect(sent).toEqual(['AT+A\r', 'AT+A\r']);
+    // "+A: 1" ends the first wait; ERROR comes before `< OK` starts waiting.
+    r.feedLine('+A: 1');
+    r.feedLine('ERROR');
+    await clock.advance(1000);
+    expect(sent).toEqual(['AT+A\r', 'AT+A\r', 'AT+A\r']);
+    r.feedLine('+A: 1');
+    r.feedLine('OK');
+    await clock.advance(0);
+    expect(sent.at(-1)).toBe('AT+B\r');
+    expect(r.stats).toMatchObject({ failures: 2, timeouts: 0 });
+  });
+
+  it('an expectation that accepts ERROR itself takes it before @fail does', async () => {
+    const { r, clock, sent } = bare(['@fail ^ERROR$', '> AT+QIACT=1', '<~ ^(OK|ERROR)$', '> AT+NEXT'].join('\n'));
+    await clock.advance(0);
+    r.feedLine('ERROR');
+    await clock.advance(0);
+    expect(sent).toEqual(['AT+QIACT=1\r', 'AT+NEXT\r']);
+    expect(r.stats.failures).toBe(0);
+  });
+
   it('@status reports where the script is; pause stops it and resume goes on at @label resume', async () => {
     const states: string[] = [];
     const { r, clock, sent } = bare(['@status starting', '> AT', '< OK', '@label resume', '@status online ${name}', '@repeat forever every 1000', '  > AT+TICK', '@end'].join('\n'), {
