@@ -275,10 +275,13 @@ export class AtEngine extends EventEmitter<EngineEvents> {
   /** Feed command-mode bytes; returns bytes left unconsumed when a line started executing. */
   private feedCommand(chunk: Buffer): Buffer | undefined {
     const echo: number[] = [];
+    // Echo bytes are gathered only when echo is on (ATE0 firmware: nothing to gather per byte);
+    // the setting cannot change while this loop runs.
+    const echoing = this.settings.echo;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       const r = this.reader.feed(byte);
-      for (const b of r.echo) echo.push(b);
+      if (echoing) for (let k = 0; k < r.echo.length; k++) echo.push(r.echo[k]!);
       if (!r.event) continue;
       if (this.settings.echo && echo.length > 0) this.write(Buffer.from(echo), 'echo');
       echo.length = 0;

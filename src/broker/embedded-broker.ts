@@ -219,7 +219,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
   };
-  const server = net.createServer(aedes.handle);
+  // No Nagle: a PUBLISH to a subscriber goes out at once, not after the ACK of the previous
+  // segment (up to a delayed-ACK timeout of 40 ms on Linux; issue 12 §3, downlink p99).
+  const server = net.createServer({ noDelay: true }, aedes.handle);
   server.on('connection', track);
   const servers: Listener[] = [server];
 
