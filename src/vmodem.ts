@@ -13,7 +13,7 @@ import { brokerLinkOpener, type BrokerEndpoints } from './modem/link-opener.js';
 import { Modem } from './modem/modem.js';
 import type { RadioSettings } from './modem/radio-settings.js';
 import type { WifiSettings } from './modem/wifi-station.js';
-import { COMMAND_SETS } from './vendors/registry.js';
+import { loadCommandSets } from './vendors/load-command-sets.js';
 import type { TimingMode } from './modem/timing.js';
 import { openPtyPort, type PtyPort } from './port/pty-port.js';
 import { PacedPort } from './port/paced-port.js';
@@ -455,6 +455,8 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     undo.push(() => r.close());
   }
 
+  // Only the sets these profiles use are loaded (cold start, issue 12 §3).
+  const commandSets = await loadCommandSets(profiles.flatMap((p) => p.commandSets));
   const instances: ModemInstance[] = [];
   try {
     for (let i = 0; i < specs.length; i++) {
@@ -482,7 +484,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
         port: serial,
         log: mlog.child({ profile: profile.id }),
         links: recorder ? recorder.wrapLinks(faults.opener) : faults.opener,
-        commandSets: COMMAND_SETS,
+        commandSets,
         timing,
         imei,
         ...radioFor(opts.radio, spec.radio),

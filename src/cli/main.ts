@@ -13,7 +13,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listProfileIds } from '../profiles/profile-files.js';
-import { COMMAND_SETS } from '../vendors/registry.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { DEFAULT_LINK, DEFAULT_MQTT_PORT, DEFAULT_PROFILE, ensureDir, startVmodem, VmodemConfigError, type RunningVmodem } from '../vmodem.js';
 import type { TimingMode } from '../modem/timing.js';
@@ -252,6 +251,7 @@ the demo's default) and fixtures/drive/<profile>-echo.at (publishes back what it
         if (id === undefined) throw new InvalidArgumentError('--commands needs a profile id (vmodem profiles <id> --commands)');
         if (!listProfileIds().includes(id)) throw new InvalidArgumentError(`unknown profile "${id}" (vmodem profiles lists them)`);
         const { coverage, coverageMarkdown, coverageText } = await lazy.coverage();
+        const { COMMAND_SETS } = await import('../vendors/registry.js');
         const c = await coverage(loadProfile(id), COMMAND_SETS);
         io.stdout.write(o.markdown ? coverageMarkdown(c) : coverageText(c));
         return;
