@@ -126,15 +126,17 @@ describe.concurrent('every shipped drive script, through the PTY (vmodem start -
     const r = await run(ctx, profile, 'telemetry', { period: '200', jitter: '0' });
     await r.subscribe(r.topics.telemetry);
     const before = (await r.until(r.topics.telemetry, (t) => t.length >= 1)).length;
+    const jumps = r.vm.drive!.stats().jumps;
     expect(r.vm.modems[0]!.controller.dropSession().dropped).toBe(1);
     const readings = await r.until(r.topics.telemetry, (t) => t.length >= before + 2);
     const seqs = readings.map((t) => (JSON.parse(t) as { seq: number }).seq);
-    // Readings go on where they were (a reading in flight at the drop may be lost), through the
-    // @on … goto connect handler: no expectation timed out on the way (without the handler the
-    // next publish fails, and only @onerror recovers, after the script's 30 s timeout).
+    // Readings go on where they were (a reading in flight at the drop may be lost, and the refusal
+    // of that publish may come before the URC), and the vendor's connection-lost URC took the
+    // @on … goto connect handler: without it only a failed publish and @onerror (a full restart)
+    // would bring the script back, and no jump would be counted.
     expect(seqs.every((q, i) => i === 0 || q > seqs[i - 1]!)).toBe(true);
-    expect(r.vm.drive!.stats()).toMatchObject({ timeouts: 0, failures: 0 });
-    expect(r.vm.drive!.stats().jumps).toBeGreaterThanOrEqual(1);
+    expect(r.vm.drive!.stats().timeouts).toBe(0);
+    expect(r.vm.drive!.stats().jumps).toBeGreaterThan(jumps);
   });
 
   it.for(profiles)('%s-echo.at publishes each command it receives back on its echo topic', async (profile, ctx) => {
