@@ -62,6 +62,12 @@ export interface VmodemOptions {
    * own IMEI), all on one broker. Default 1. Ignored when `modems` is given.
    */
   count?: number;
+  /**
+   * Number the started modems from this index: names modem<N>…, IMEIs the profile's base + N…
+   * (default 0). Each node of a cluster needs its own range, or two nodes' modems share IMEIs —
+   * and the client ids firmware builds from them. `index` stays the position in this process.
+   */
+  firstIndex?: number;
   /** Modems to start, each with its own profile, link, name or IMEI (a config file's list). */
   modems?: ModemSpec[];
   /**
@@ -193,6 +199,27 @@ export interface RunningVmodem {
   stop(): Promise<void>;
 }
 
+/**
+ * Two nodes started alike (`--count 1000` each) give their modems the same IMEIs, and firmware
+ * that builds its client id from the IMEI then has each node's modem take the other's session
+ * over. Say so at start, with the fix; a check that fails (Redis busy) only skips the warning.
+ */
+async function warnOfSharedImeis(directory: ClusterDirectory, instances: readonly { imei: string }[], log: Logger): Promise<void> {
+  try {
+    const ours = new Set(instances.map((m) => m.imei));
+    const others = (await directory.listModems()).filter((m) => m.node !== directory.nodeId);
+    const shared = others.filter((m) => ours.has(m.imei));
+    if (shared.length === 0) return;
+    const nodes = [...new Set(shared.map((m) => m.node))].join(', ');
+    log.warn(
+      { nodes, shared: shared.length, example: shared[0]!.imei },
+      `cluster: ${shared.length} modem(s) on node ${nodes} have the same IMEIs as this node's (e.g. ${shared[0]!.imei}); give each node its own --first-index (e.g. --first-index ${others.length} here)`,
+    );
+  } catch (err) {
+    log.debug({ err: String(err) }, 'cluster: could not compare IMEIs with the other nodes');
+  }
+}
+
 /** `/tmp/vmodem0` → `/tmp/vmodem<i>`; a link without trailing digits gets the index appended. */
 export function nthLink(link: string, i: number): string {
   if (i === 0) return link;
@@ -290,6 +317,10 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   if (!Number.isInteger(count) || count < 1 || count > 10_000) {
     throw new VmodemConfigError(`--count ${String(opts.count)}: must be a whole number 1–10000`);
   }
+  const firstIndex = opts.firstIndex ?? 0;
+  if (!Number.isInteger(firstIndex) || firstIndex < 0 || firstIndex > 99_999_999) {
+    throw new VmodemConfigError(`--first-index ${String(opts.firstIndex)}: must be a whole number 0–99999999`);
+  }
   const baseLink = opts.link === undefined ? DEFAULT_LINK : opts.link;
   const specs: ModemSpec[] =
     opts.modems && opts.modems.length > 0
@@ -306,7 +337,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       throw new VmodemConfigError((err as Error).message);
     }
   }
-  const names = specs.map((s, i) => s.name ?? `modem${i}`);
+  const names = specs.map((s, i) => s.name ?? `modem${firstIndex + i}`);
   // Wi-Fi settings for a modem without a Wi-Fi station would be silently ignored: say so instead.
   const wifiAt = specs.findIndex((s, i) => s.wifi !== undefined && profiles[i]!.settings.wifi === undefined);
   if (wifiAt >= 0) throw new VmodemConfigError(`modems[${wifiAt}] (${names[wifiAt]!}): wifi is set but profile ${profiles[wifiAt]!.id} has no Wi-Fi (settings.wifi)`);
@@ -478,7 +509,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
       if (baud > 0) serial.setBaud(baud);
       const faults = await NetworkFaults.create(brokerLinkOpener(endpoints, mlog), endpoints.plain, mlog, endpoints.tls);
       undo.push(() => faults.close());
-      const imei = spec.imei ?? nthImei(profile.identity.imei, i);
+      const imei = spec.imei ?? nthImei(profile.identity.imei, firstIndex + i);
       const modem = new Modem({
         profile,
         port: serial,
@@ -520,6 +551,7 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
     }
     const d = directory;
     undo.push(() => d.close());
+    await warnOfSharedImeis(d, instances, log);
   }
 
   let control: ControlServer | undefined;

@@ -148,6 +148,7 @@ export function buildProgram(io: CliIo = processIo(), status: CliStatus = { exit
         .default('real'),
     )
     .option('--count <n>', 'start N modems on one broker: links <link>, <link+1>, … each with its own IMEI', wholeNumber('--count'), 1)
+    .option('--first-index <n>', 'number the modems from N: names modem<N>…, IMEIs the profile\'s + N… (give each node of a cluster its own range)', wholeNumber('--first-index'))
     .option('--baud <rate>', 'pace serial output like a UART at this baud rate (10 bits per byte); 0 = unpaced', wholeNumber('--baud'), 0)
     .option('--record <file>', 'record every byte, URC and MQTT packet to this JSON-lines file (replay with `vmodem check`)')
     .option('--registry <file>', 'device registry of the virtual cloud (YAML/JSON, see fixtures/registry/example.yaml); without it any sign-in is accepted')
@@ -358,6 +359,7 @@ interface StartOptions {
   cloudHttpsPort?: number;
   mqttTlsPort: number;
   count: number;
+  firstIndex?: number;
   baud: number;
   record?: string;
   controlPort?: number;
@@ -490,6 +492,7 @@ async function runStart(o: StartOptions, io: CliIo, status: CliStatus, cmd?: Com
       stateDir: o.stateDir,
       timing: o.timing,
       count: o.count,
+      ...(o.firstIndex !== undefined ? { firstIndex: o.firstIndex } : {}),
       baud: o.baud,
       record: o.record,
       mqttTlsPort: o.mqttTlsPort,

@@ -17,7 +17,10 @@ import { onCleanup, runCli, spawnCli, tmpDir, uniqueLink, useCliCleanup, waitFor
 import { ensureDist } from '../../api/ensure-dist.js';
 import { requires } from '../../helpers/requires.js';
 import { startRedis, type RedisHandle } from '../../helpers/redis.js';
-import { nthLink } from '../../../src/vmodem.js';
+import { nthImei, nthLink } from '../../../src/vmodem.js';
+
+/** quectel-ec200's identity.imei (profiles/quectel-ec200.json). */
+const EC200_IMEI = '866123040000001';
 
 useCliCleanup();
 const need = requires('redis-server', 'python3');
@@ -39,12 +42,12 @@ interface Node {
   log(): { msg: string; level: number }[];
 }
 
-async function startNode(redisUrl: string, nodeId: string, count = 1): Promise<Node> {
+async function startNode(redisUrl: string, nodeId: string, count = 1, extra: string[] = []): Promise<Node> {
   const link = `${uniqueLink()}-n0`;
   const logFile = path.join(tmpDir(), 'vmodem.log');
   const run = spawnCli([
     'start', '--cluster', redisUrl, '--node-id', nodeId, '--link', link, '--count', String(count),
-    '--mqtt-port', '0', '--control-port', '0', '--timing', 'fast', '--log-level', 'debug', '--log-file', logFile,
+    '--mqtt-port', '0', '--control-port', '0', '--timing', 'fast', '--log-level', 'debug', '--log-file', logFile, ...extra,
   ]);
   const banner = await waitForStdout(run, 'Ctrl+C stops.', 30_000);
   expect(banner).toContain(`cluster: node ${nodeId}`);
@@ -137,7 +140,8 @@ describe.skipIf(need.missing)(`two vmodem processes as one cluster over redis-se
   it('QoS 1 messages cross the nodes both ways with none lost, and vmodem ctl cluster lists both nodes\' modems', async () => {
     redis = await startRedis();
     const a = await startNode(redis.url, 'node-a');
-    const b = await startNode(redis.url, 'node-b');
+    // Its own range of names and IMEIs (--first-index), so no warning about shared IMEIs.
+    const b = await startNode(redis.url, 'node-b', 1, ['--first-index', '1']);
     const fwA = await firmwareOn(a.links[0]!);
     const fwB = await firmwareOn(b.links[0]!);
     await connect(fwA, 'dev-a');
@@ -158,16 +162,21 @@ describe.skipIf(need.missing)(`two vmodem processes as one cluster over redis-se
       listing = (await a.ctl('cluster')).stdout;
       if (!listing.includes('node-b') || /online|offline/.test(listing)) await new Promise((r) => setTimeout(r, 500));
     }
-    expect(listing).toMatch(/^modem0 +node-a +connected +quectel-ec200 +IMEI \d{15}$/m);
-    expect(listing).toMatch(/^modem0 +node-b +connected +quectel-ec200 +IMEI \d{15}$/m);
+    expect(listing).toMatch(new RegExp(`^modem0 +node-a +connected +quectel-ec200 +IMEI ${nthImei(EC200_IMEI, 0)}$`, 'm'));
+    expect(listing).toMatch(new RegExp(`^modem1 +node-b +connected +quectel-ec200 +IMEI ${nthImei(EC200_IMEI, 1)}$`, 'm'));
+    expect(b.log().filter((l) => /same IMEIs/.test(l.msg))).toEqual([]);
     const nodes = JSON.parse((await b.ctl('cluster', '--nodes', '--json')).stdout) as { node: string }[];
     expect(nodes.map((n) => n.node).sort()).toEqual(['node-a', 'node-b']);
   });
 
-  it('a retained message set through one node is delivered by the other', async () => {
+  it('a retained message set through one node is delivered by the other (and a node started like another warns of their shared IMEIs)', async () => {
     redis = await startRedis();
     const a = await startNode(redis.url, 'node-a');
     const b = await startNode(redis.url, 'node-b');
+    const warning = `cluster: 1 modem(s) on node node-a have the same IMEIs as this node's (e.g. ${EC200_IMEI}); give each node its own --first-index (e.g. --first-index 1 here)`;
+    // The log file is written asynchronously.
+    for (let i = 0; i < 50 && !b.log().some((l) => l.msg === warning); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(b.log().map((l) => l.msg)).toContainEqual(warning);
     const fwA = await firmwareOn(a.links[0]!);
     await connect(fwA, 'dev-a');
     await publishex(fwA, { msgid: 1, qos: 1, retain: true, topic: 'cfg/fleet' }, 'interval=30');

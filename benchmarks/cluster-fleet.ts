@@ -1,0 +1,265 @@
+/**
+ * `npm run bench:cluster` (issue 12 §3): does a fleet scale across processes? BENCH_COUNT (2000)
+ * modems, each driven by the EC200 telemetry drive script (QoS 1 every BENCH_PERIOD ms), carried
+ *
+ *   A  by one `vmodem start --count 2000` process (embedded broker, no Redis) — the baseline;
+ *   B  by one `vmodem start --cluster` process (the same, plus the Redis bus), to show its cost;
+ *   C  by two `vmodem start --cluster` processes of 1000 modems each, one Redis.   goal C ≥ 1.8× A
+ *
+ * in alternating rounds (A B C, C B A, …), each with a fresh redis-server. A plain mqtt.js
+ * subscriber on the (first) node counts what arrives over BENCH_SECONDS after the fleet has
+ * settled: delivered messages/s, publish→subscriber latency (the payload carries the time its
+ * bytes were written to the PTY), and gaps in each modem's sequence numbers (lost). Throughput is
+ * what the fleet delivers; with the offered load (count × 1000 / period msg/s) above what one
+ * process can carry, it measures capacity. The built bin/vmodem is spawned (`npm run build`
+ * first); redis-server comes from Debian (`apt-get install redis-server`).
+ *
+ * Options (environment): BENCH_COUNT (2000), BENCH_PERIOD (1000 ms), BENCH_SECONDS (10),
+ * BENCH_ROUNDS (2), BENCH_SETTLE (ms after the last modem is up, 5000).
+ * A benchmark, not a test: a missed goal is printed, never an exit code.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'vmodem');
+const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+const COUNT = env('BENCH_COUNT', 2000);
+const PERIOD = env('BENCH_PERIOD', 1000);
+const SECONDS = env('BENCH_SECONDS', 10);
+const ROUNDS = env('BENCH_ROUNDS', 2);
+const SETTLE = env('BENCH_SETTLE', 5000);
+
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Redis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startRedis(dir: string): Promise<Redis> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    await sleep(25);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface Node {
+  child: ChildProcess;
+  mqttPort: number;
+}
+
+/** Spawn `vmodem start` and wait for its --json banner (printed once every modem is up). */
+async function startNode(dir: string, name: string, count: number, firstIndex: number, script: string, cluster?: string): Promise<Node> {
+  const args = [
+    BIN, 'start', '--link', path.join(dir, `${name}-tty`), '--count', String(count), '--mqtt-port', '0',
+    '--timing', 'fast', '--log-level', 'warn', '--json', '--drive', script, '--state-dir', path.join(dir, `${name}-state`),
+    '--first-index', String(firstIndex), ...(cluster ? ['--cluster', cluster, '--node-id', name] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise<Node>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) {
+        const banner = JSON.parse(line) as { ports: { mqtt: number } };
+        resolve({ child, mqttPort: banner.ports.mqtt });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`vmodem ${name} exited ${code}: ${err.slice(-2000)}`)));
+  });
+}
+
+async function stopNode(n: Node): Promise<void> {
+  if (n.child.exitCode !== null) return;
+  const gone = new Promise<void>((resolve) => n.child.once('exit', () => resolve()));
+  n.child.kill('SIGTERM');
+  const t = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(t);
+}
+
+interface Row {
+  rate: number;
+  p50: number;
+  p99: number;
+  lost: number;
+  senders: number;
+  n: number;
+}
+
+/** Count what reaches a subscriber on `port` for SECONDS. */
+async function observe(port: number): Promise<Row> {
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-obs-${Date.now()}`, reconnectPeriod: 0 });
+  await sub.subscribeAsync('fleet/+/telemetry', { qos: 1 });
+  const lat: number[] = [];
+  const last = new Map<string, number>();
+  let lost = 0;
+  sub.on('message', (_t, p) => {
+    const m = JSON.parse(p.toString()) as { imei: string; seq: number; time: number };
+    lat.push(Date.now() - m.time);
+    const prev = last.get(m.imei);
+    if (prev !== undefined && m.seq > prev + 1) lost += m.seq - prev - 1;
+    last.set(m.imei, m.seq);
+  });
+  await sleep(SECONDS * 1000);
+  await sub.endAsync();
+  return { n: lat.length, rate: lat.length / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99), lost, senders: last.size };
+}
+
+type Setup = { label: string; nodes: number; cluster: boolean };
+const SETUPS: Setup[] = [
+  { label: `1 process, embedded broker`, nodes: 1, cluster: false },
+  { label: `1 process, --cluster`, nodes: 1, cluster: true },
+  { label: `2 processes, --cluster`, nodes: 2, cluster: true },
+];
+
+async function run(setup: Setup, dir: string, script: string): Promise<Row> {
+  const redis = setup.cluster ? await startRedis(dir) : undefined;
+  const nodes: Node[] = [];
+  try {
+    const per = Math.ceil(COUNT / setup.nodes);
+    const started = await Promise.all(
+      Array.from({ length: setup.nodes }, (_, i) => startNode(dir, `n${i}`, Math.min(per, COUNT - i * per), i * per, script, redis?.url)),
+    );
+    nodes.push(...started);
+    await sleep(SETTLE);
+    const r = await observe(nodes[0]!.mqttPort);
+    process.stderr.write(`  ${setup.label}: ${r.senders}/${COUNT} modems seen, ${r.rate.toFixed(0)} msg/s, ${r.lost} lost (load ${load()})\n`);
+    return r;
+  } finally {
+    await Promise.all(nodes.map(stopNode));
+    await redis?.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!which('redis-server')) {
+    console.log('skipped: needs redis-server (apt-get install redis-server)');
+    return;
+  }
+  if (!existsSync(path.join(ROOT, 'dist', 'cli'))) {
+    console.log('dist/ is missing: run `npm run build` first');
+    process.exitCode = 2;
+    return;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmodem-bench-cluster-'));
+  try {
+    // The same fixed firmware as bench:fleet (benchmarks/mqtt-paths.ts): the MQTT bring-up and the
+    // QoS 1 telemetry loop of fixtures/drive/quectel-ec200-telemetry.at, with the time the payload
+    // is written to the PTY in the payload (13 digits, so the declared length holds).
+    const script = path.join(dir, 'telemetry.at');
+    const text = [
+      '@profile quectel-ec200',
+      '@timeout 30000',
+      '@onerror connect',
+      '@on ^\\+QMTSTAT: 0,\\d+$ goto connect',
+      '@on ^RDY$ goto start',
+      '@label start',
+      '> ATE0',
+      '< OK',
+      '@label connect',
+      '> AT+QMTCLOSE=0',
+      '@wait 100',
+      '> AT+QMTOPEN=0,"iot.example.com",1883',
+      '<~ ^\\+QMTOPEN: 0,[02]$',
+      '> AT+QMTCONN=0,"${name}-${imei}"',
+      '<~ ^\\+QMTCONN: 0,0,0$',
+      `@repeat forever every ${PERIOD} jitter ${Math.round(PERIOD / 10)}`,
+      '  @let reading {"imei":"${imei}","seq":${seq},"time":0000000000000}',
+      '  > AT+QMTPUBEX=0,1,1,0,"fleet/${imei}/telemetry",${#reading}',
+      '  < >',
+      '  >> {"imei":"${imei}","seq":${seq},"time":${time}}',
+      '  <~ ^\\+QMTPUBEX: 0,1,0$',
+      '@end',
+      '',
+    ].join('\n');
+    await writeFile(script, text);
+    const res = new Map<string, Row[]>(SETUPS.map((s) => [s.label, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? SETUPS : [...SETUPS].reverse();
+      for (const s of order) res.get(s.label)!.push(await run(s, dir, script));
+      process.stderr.write(`round ${r + 1}/${ROUNDS} done (load ${load()})\n`);
+    }
+    const offered = (COUNT * 1000) / PERIOD;
+    console.log(`\ncluster fleet: ${COUNT} modems via --drive, QoS 1 every ${PERIOD} ms (offered ${offered.toFixed(0)} msg/s), ${SECONDS} s windows`);
+    console.log(`(${ROUNDS} alternating rounds, medians; load average ${load()}; ${os.cpus().length} CPUs)`);
+    console.log(`${'setup'.padEnd(30)}${'msg/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'lost'.padStart(7)}${'seen'.padStart(7)}`);
+    const med: Record<string, Row> = {};
+    for (const s of SETUPS) {
+      const rows = res.get(s.label)!;
+      const m: Row = {
+        rate: median(rows.map((x) => x.rate)),
+        p50: median(rows.map((x) => x.p50)),
+        p99: median(rows.map((x) => x.p99)),
+        lost: rows.reduce((a, x) => a + x.lost, 0),
+        senders: Math.min(...rows.map((x) => x.senders)),
+        n: rows.reduce((a, x) => a + x.n, 0),
+      };
+      med[s.label] = m;
+      console.log(`${s.label.padEnd(30)}${m.rate.toFixed(0).padStart(8)}${m.p50.toFixed(1).padStart(9)}${m.p99.toFixed(1).padStart(9)}${String(m.lost).padStart(7)}${String(m.senders).padStart(7)}`);
+    }
+    const a = med[SETUPS[0]!.label]!;
+    const c = med[SETUPS[2]!.label]!;
+    const ratio = c.rate / a.rate;
+    console.log(`2 processes / 1 process: ${ratio.toFixed(2)}× (goal ≥ 1.8×: ${ratio >= 1.8 ? 'met' : 'missed'})${a.rate >= offered * 0.95 ? '; note: one process carried the whole offered load — lower BENCH_PERIOD to measure capacity' : ''}`);
+    console.log(JSON.stringify({ bench: 'cluster', count: COUNT, period: PERIOD, results: med, ratio, load: os.loadavg() }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(process.exitCode ?? 0);
