@@ -238,10 +238,21 @@ async function fleet(): Promise<void> {
 
   const viaAt = async (): Promise<Row> =>
     withVmodem({ count, drive: script }, async (vm) => {
-      // Let every modem open, connect and reach its period (starts are spread 2 ms apart).
-      await new Promise((r) => setTimeout(r, 3000 + count * 3));
+      // Measure the steady state: wait until the fleet has run two loop iterations per modem
+      // (every modem open, connected and publishing; starts are spread 2 ms apart, and a loaded
+      // machine may make a CONNACK miss the module's timeout: +QMTSTAT, the script reconnects),
+      // then 2 s more. At most 60 s.
+      const t0 = performance.now();
+      while (vm.drive!.stats().iterations < 2 * count && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 250));
+      const steady = (performance.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, 2000));
+      const settled = vm.drive!.stats();
       const r = await observe(vm.broker!.port);
-      process.stderr.write(`  vmodem fleet: ${r.senders}/${count} modems seen, ${r.lost} lost, drive ${JSON.stringify(vm.drive!.stats())}\n`);
+      const end = vm.drive!.stats();
+      process.stderr.write(
+        `  vmodem fleet: steady after ${steady.toFixed(1)} s; ${r.senders}/${count} modems seen, ${r.lost} lost; ` +
+          `during the window: ${end.jumps - settled.jumps} handler jumps (reconnects), ${end.timeouts - settled.timeouts} timeouts\n`,
+      );
       return r;
     });
   const raw = async (): Promise<Row> =>
