@@ -68,7 +68,20 @@ export interface ControllerParts {
   cloud?: RunningCloud;
 }
 
+/**
+ * The device publishes each modem keeps for `published` / `waitForPublish`: 10,000 per modem, but
+ * at most about 200,000 in the process, shared by its modems (at least 100 each). A fleet of
+ * 1,000 modems publishing once a second kept 10,000 each — ten million records, gigabytes, and
+ * ever slower full garbage collections — after three hours (issue 12 §3).
+ */
 const MAX_PUBLISHES_KEPT = 10_000;
+const MAX_PUBLISHES_KEPT_IN_PROCESS = 200_000;
+let liveControllers = 0;
+/** How many publishes each modem keeps when the process runs `modems` of them. */
+export function publishLogSize(modems: number): number {
+  return Math.max(100, Math.min(MAX_PUBLISHES_KEPT, Math.floor(MAX_PUBLISHES_KEPT_IN_PROCESS / Math.max(1, modems))));
+}
+const publishesKept = () => publishLogSize(liveControllers);
 
 export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   readonly name: string;
@@ -80,12 +93,14 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   /** True while inject() writes (its bytes are reported as kind `inject`, not as a URC). */
   private injecting = false;
   private readonly detach: (() => void)[] = [];
+  private disposed = false;
   /** Decoded MQTT packets of the modem's links, turned into events while anyone watches. */
   private readonly onPacket: (observed: { dir: 'up' | 'down'; packet: Packet }) => void;
   readonly counters = { bytesIn: 0, bytesOut: 0, commands: 0, urcs: 0, publishesUp: 0, publishesDown: 0 };
 
   constructor(private readonly parts: ControllerParts) {
     super();
+    liveControllers++;
     this.name = parts.name;
     this.index = parts.index;
     const { modem, faults, broker } = parts;
@@ -136,7 +151,7 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
           onPublish: (p: BrokerPublish) => {
             this.counters.publishesUp++;
             this.publishes.push({ clientId: p.clientId, topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, messageId: p.messageId, t: this.now() });
-            if (this.publishes.length > MAX_PUBLISHES_KEPT) this.publishes.shift();
+            if (this.publishes.length > publishesKept()) this.publishes.splice(0, this.publishes.length - publishesKept());
           },
           rules: () => this.rules,
         }),
@@ -526,6 +541,8 @@ export class ModemController extends EventEmitter<{ event: [ControlEvent] }> {
   }
 
   dispose(): void {
+    if (!this.disposed) liveControllers--;
+    this.disposed = true;
     for (const d of this.detach) d();
     this.parts.modem.engine.interceptor = undefined;
     this.removeAllListeners();

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
-import { ModemController } from '../../src/control/controller.js';
+import { ModemController, publishLogSize } from '../../src/control/controller.js';
 import { NetworkFaults } from '../../src/control/network-faults.js';
 import { brokerLinkOpener } from '../../src/modem/link-opener.js';
 import { Modem } from '../../src/modem/modem.js';
@@ -70,5 +70,14 @@ describe('ModemController counters', () => {
     expect(controller.listenerCount('event')).toBe(0);
     expect(controller.counters.publishesDown).toBe(2);
     expect(controller.inspect()).toMatchObject({ counters: { publishesDown: 2 } });
+  });
+});
+
+describe('the publish log of each modem', () => {
+  it('keeps 10,000 publishes per modem, 200,000 shared once the process runs more than 20, at least 100 each', () => {
+    expect(publishLogSize(1)).toBe(10_000);
+    expect(publishLogSize(20)).toBe(10_000);
+    expect(publishLogSize(1000)).toBe(200);
+    expect(publishLogSize(10_000)).toBe(100);
   });
 });
