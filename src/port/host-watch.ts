@@ -120,6 +120,12 @@ export interface HostWatchOptions {
   readyTimeoutMs?: number;
   /** This process's own descriptors on the device (the emulator's slave): not a host. */
   ownFds?: readonly number[];
+  /**
+   * Opens and closes before this settles are not the host's (the emulator's own `stty` on the
+   * device, run while the helper starts): the watch resolves only after it has settled and every
+   * event queued until then has been drained and dropped.
+   */
+  ignoreUntil?: Promise<unknown>;
 }
 
 /**
@@ -144,6 +150,8 @@ export function watchHost(
     const queue: string[] = [];
     let pumping = false;
     let synced: (() => void) | undefined;
+    /** False while the events seen are the emulator's own (opts.ignoreUntil). */
+    let armed = opts.ignoreUntil === undefined;
 
     const stop = (): void => {
       stopped = true;
@@ -217,17 +225,30 @@ export function watchHost(
           const exe = line.slice('ready '.length).trim();
           if (exe.startsWith('/')) resolvedPython = exe;
           unref();
-          settle({ stop });
+          if (armed) settle({ stop });
+          else void opts.ignoreUntil!.then(arm, arm);
         } else if (line.startsWith('error')) {
           settle(undefined, line);
         } else if (line === 'synced') {
           synced?.();
-        } else if (!stopped && (line === 'open' || line === 'close')) {
+        } else if (armed && !stopped && (line === 'open' || line === 'close')) {
           queue.push(line);
           void pump();
         }
       }
     });
+
+    /** Drop every event queued so far (the helper prints them before "synced"), then report. */
+    const arm = (): void => {
+      const go = (): void => {
+        synced = undefined;
+        armed = true;
+        settle({ stop });
+      };
+      if (stopped || settled || !child.stdin?.writable) return go();
+      synced = go;
+      child.stdin.write('sync\n');
+    };
 
     /** Every event the helper has queued so far is in `queue` once this resolves. */
     const sync = (): Promise<void> =>
