@@ -38,8 +38,27 @@ import ctypes, os, select, struct, sys
 # helper never keeps the PTY alive.
 os.closerange(3, 65536)
 IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN, IN_IGNORED = 0x8, 0x10, 0x20, 0x8000
-libc = ctypes.CDLL(None, use_errno=True)
 out = sys.stdout
+if sys.argv[2:] == ["raw"]:
+    # What 'stty raw -echo' sets (GNU coreutils stty(1), "raw"), then read back: the flags the
+    # emulator relies on (REQUIRED_STTY in pty-port.ts) must be as asked. Done before the watch,
+    # so this open and close are not reported.
+    import termios as T
+    try:
+        d = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        a = T.tcgetattr(d)
+        a[0] &= ~(T.IGNBRK | T.BRKINT | T.IGNPAR | T.PARMRK | T.INPCK | T.ISTRIP | T.INLCR | T.IGNCR | T.ICRNL | T.IXON | T.IXOFF | T.IXANY | getattr(T, "IMAXBEL", 0) | getattr(T, "IUCLC", 0))
+        a[1] &= ~T.OPOST
+        a[3] &= ~(T.ISIG | T.ICANON | T.ECHO | getattr(T, "XCASE", 0))
+        a[6][T.VMIN], a[6][T.VTIME] = 1, 0
+        T.tcsetattr(d, T.TCSANOW, a)
+        b = T.tcgetattr(d)
+        os.close(d)
+    except OSError as e:
+        out.write("error raw %s\n" % e); out.flush(); sys.exit(1)
+    if b[0] & (T.ICRNL | T.INLCR | T.IGNCR | T.IXON | T.ISTRIP | T.PARMRK) or b[1] & T.OPOST or b[3] & (T.ICANON | T.ISIG | T.ECHO) or b[2] & (T.CSIZE | T.PARENB) != T.CS8:
+        out.write("error raw: flags not as set\n"); out.flush(); sys.exit(1)
+libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(0o2000000)
 if fd < 0:
     out.write("error inotify_init1 %d\n" % ctypes.get_errno()); out.flush(); sys.exit(1)
@@ -109,6 +128,8 @@ export function pythonForHelper(pathEnv = process.env.PATH ?? ''): string {
 
 export interface HostWatcher {
   stop(): void;
+  /** The helper made the device raw (HostWatchOptions.makeRaw). */
+  readonly madeRaw: boolean;
 }
 
 export interface HostWatchHandlers {
@@ -121,11 +142,12 @@ export interface HostWatchOptions {
   /** This process's own descriptors on the device (the emulator's slave): not a host. */
   ownFds?: readonly number[];
   /**
-   * Opens and closes before this settles are not the host's (the emulator's own `stty` on the
-   * device, run while the helper starts): the watch resolves only after it has settled and every
-   * event queued until then has been drained and dropped.
+   * Also make the device raw, as `stty raw -echo` does (and check it), before the watch starts:
+   * one child process instead of three (two stty runs and the helper) on every cold start
+   * (issue 12 §3). The helper's own open and close of the device come before its inotify watch,
+   * so they are never taken for the host's. The watcher says whether it did (`madeRaw`).
    */
-  ignoreUntil?: Promise<unknown>;
+  makeRaw?: boolean;
 }
 
 /**
@@ -150,8 +172,6 @@ export function watchHost(
     const queue: string[] = [];
     let pumping = false;
     let synced: (() => void) | undefined;
-    /** False while the events seen are the emulator's own (opts.ignoreUntil). */
-    let armed = opts.ignoreUntil === undefined;
 
     const stop = (): void => {
       stopped = true;
@@ -175,7 +195,7 @@ export function watchHost(
     try {
       // -S: no `site` module (the helper needs only the standard library); site and the .pth
       // files a machine has are most of the interpreter's start-up, paid once per PTY.
-      child = spawn((resolvedPython ??= pythonForHelper()), ['-S', '-c', HELPER, devicePath], {
+      child = spawn((resolvedPython ??= pythonForHelper()), ['-S', '-c', HELPER, devicePath, ...(opts.makeRaw ? ['raw'] : [])], {
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: a SIGTERM/SIGINT to vmodem's group (Ctrl+C, systemd, timeout)
         // must not kill the watcher before vmodem shuts down. It exits when its stdin closes.
@@ -225,30 +245,17 @@ export function watchHost(
           const exe = line.slice('ready '.length).trim();
           if (exe.startsWith('/')) resolvedPython = exe;
           unref();
-          if (armed) settle({ stop });
-          else void opts.ignoreUntil!.then(arm, arm);
+          settle({ stop, madeRaw: opts.makeRaw === true });
         } else if (line.startsWith('error')) {
           settle(undefined, line);
         } else if (line === 'synced') {
           synced?.();
-        } else if (armed && !stopped && (line === 'open' || line === 'close')) {
+        } else if (!stopped && (line === 'open' || line === 'close')) {
           queue.push(line);
           void pump();
         }
       }
     });
-
-    /** Drop every event queued so far (the helper prints them before "synced"), then report. */
-    const arm = (): void => {
-      const go = (): void => {
-        synced = undefined;
-        armed = true;
-        settle({ stop });
-      };
-      if (stopped || settled || !child.stdin?.writable) return go();
-      synced = go;
-      child.stdin.write('sync\n');
-    };
 
     /** Every event the helper has queued so far is in `queue` once this resolves. */
     const sync = (): Promise<void> =>

@@ -384,22 +384,22 @@ export async function openPtyPort(opts: PtyPortOptions = {}): Promise<PtyPort> {
     openFds.add(slaveFd);
     openFds.delete(raw.slave);
     fs.closeSync(raw.slave);
-    // The device is made raw while the host watcher starts: two child processes (stty, python3)
-    // whose start-up times would otherwise add up in every cold start (issue 12 §3). stty opens
-    // the device too; the watcher drops what it saw until stty is done (ignoreUntil), and reports
-    // nothing before the link exists, so the port it reports to can come after it.
-    const madeRaw = makeRaw(raw.path);
-    const watching =
-      (opts.hostEvents ?? true)
-        ? watchHost(raw.path, { onOpen: () => port?.emit('host-open'), onClose: () => port?.emit('host-close') }, log, {
-            ownFds: [slaveFd],
-            ignoreUntil: madeRaw,
-          })
-        : Promise.resolve(undefined);
-    const [made, watched] = await Promise.allSettled([madeRaw, watching]);
-    if (made.status === 'rejected') {
-      if (watched.status === 'fulfilled') watched.value?.stop();
-      throw made.reason;
+    // With host events the watcher's helper makes the device raw too (one child process instead
+    // of three, issue 12 §3); without them, or when the helper is unavailable, stty does.
+    let watcher: HostWatcher | undefined;
+    if (opts.hostEvents ?? true) {
+      watcher = await watchHost(raw.path, { onOpen: () => port?.emit('host-open'), onClose: () => port?.emit('host-close') }, log, {
+        ownFds: [slaveFd],
+        makeRaw: true,
+      });
+    }
+    if (!watcher?.madeRaw) {
+      try {
+        await makeRaw(raw.path);
+      } catch (err) {
+        watcher?.stop();
+        throw err;
+      }
     }
 
     port = new PtyPort({
@@ -409,7 +409,7 @@ export async function openPtyPort(opts: PtyPortOptions = {}): Promise<PtyPort> {
       log,
       maxQueueBytes,
     });
-    if (watched.status === 'fulfilled' && watched.value) port.setWatcher(watched.value);
+    port.setWatcher(watcher);
     if (opts.link !== undefined) {
       const { path: linkPath, replaced } = await publishLink(opts.link, raw.path);
       port.setLinkPath(linkPath);

@@ -4,15 +4,18 @@
  * no pyserial), so the port's own raw-mode configuration is what is being tested.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
 import { PY_FLAGS, pythonBin } from '../helpers/firmware.js';
+
+const execFileP = promisify(execFile);
 
 const ports: PtyPort[] = [];
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -159,6 +162,20 @@ print('extra:' + extra.hex())
     expect(hostBytes).toBe(256);
     expect(records.filter((r) => r.level >= 50)).toEqual([]);
   }, 30_000);
+
+  it('is set up alike by the host watcher\'s helper (one child process) and by stty (no host events)', async () => {
+    const settings = async (hostEvents: boolean): Promise<string> => {
+      const port = await open({ hostEvents });
+      expect(port.hostWatched).toBe(hostEvents);
+      const { stdout } = await execFileP('stty', ['-F', port.devicePath, '-a'], { env: { ...process.env, LC_ALL: 'C' } });
+      // The first line names the speed and the window size; the flags follow.
+      return stdout.split('\n').slice(1).join('\n');
+    };
+    const viaHelper = await settings(true);
+    expect(viaHelper).toMatch(/-icanon/);
+    expect(viaHelper).toMatch(/-opost/);
+    expect(viaHelper).toEqual(await settings(false));
+  });
 
   it('survives the host closing and reopening the device; the new opener talks at once', async () => {
     const { log, records } = recordingLogger();
