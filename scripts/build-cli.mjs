@@ -32,9 +32,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Only for making certificates (src/broker/tls-issue.ts), --cluster, and YAML files (--config,
-// --scenario, --registry).
-const lazyPackages = ['@peculiar/x509', 'reflect-metadata', 'ioredis', 'aedes-persistence-redis', 'msgpack-lite', 'yaml'];
+// Only for making certificates (src/broker/tls-issue.ts), --cluster, YAML files (--config,
+// --scenario, --registry), and zod: the schemas check only a profile the build did not validate,
+// a config file, a scenario or a registry, all loaded on first use (zod was 566 KB, over a
+// quarter of the bundle, read by every start).
+const lazyPackages = ['@peculiar/x509', 'reflect-metadata', 'ioredis', 'aedes-persistence-redis', 'msgpack-lite', 'yaml', 'zod'];
 
 /**
  * `import('<package>')` of an external package would stay a dynamic import() in the bundle, which
