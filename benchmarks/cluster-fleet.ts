@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { fleetTelemetryScript } from './fleet-script.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'vmodem');
@@ -222,35 +223,9 @@ async function main(): Promise<void> {
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vmodem-bench-cluster-'));
   try {
-    // The same fixed firmware as bench:fleet (benchmarks/mqtt-paths.ts): the MQTT bring-up and the
-    // QoS 1 telemetry loop of fixtures/drive/quectel-ec200-telemetry.at, with the time the payload
-    // is written to the PTY in the payload (13 digits, so the declared length holds).
+    // The same firmware as bench:fleet (fleet-script.ts).
     const script = path.join(dir, 'telemetry.at');
-    const text = [
-      '@profile quectel-ec200',
-      '@timeout 30000',
-      '@onerror connect',
-      '@on ^\\+QMTSTAT: 0,\\d+$ goto connect',
-      '@on ^RDY$ goto start',
-      '@label start',
-      '> ATE0',
-      '< OK',
-      '@label connect',
-      '> AT+QMTCLOSE=0',
-      '@wait 100',
-      '> AT+QMTOPEN=0,"iot.example.com",1883',
-      '<~ ^\\+QMTOPEN: 0,[02]$',
-      '> AT+QMTCONN=0,"${name}-${imei}"',
-      '<~ ^\\+QMTCONN: 0,0,0$',
-      `@repeat forever every ${PERIOD} jitter ${Math.round(PERIOD / 10)}`,
-      '  @let reading {"imei":"${imei}","seq":${seq},"time":0000000000000}',
-      '  > AT+QMTPUBEX=0,1,1,0,"fleet/${imei}/telemetry",${#reading}',
-      '  < >',
-      '  >> {"imei":"${imei}","seq":${seq},"time":${time}}',
-      '  <~ ^\\+QMTPUBEX: 0,1,0$',
-      '@end',
-      '',
-    ].join('\n');
+    const text = fleetTelemetryScript(PERIOD);
     await writeFile(script, text);
     const res = new Map<string, Row[]>(SETUPS.map((s) => [s.label, []]));
     for (let r = 0; r < ROUNDS; r++) {

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startVmodem, type RunningVmodem } from '../src/vmodem.js';
+import { fleetTelemetryScript } from './fleet-script.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.join(HERE, 'mqtt-peer.mjs');
@@ -185,36 +186,8 @@ async function fleet(): Promise<void> {
   const seconds = env('BENCH_SECONDS', 10);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vmodem-bench-drive-'));
   const script = path.join(dir, 'telemetry-1s.at');
-  // The fleet's firmware: the bring-up and telemetry loop of fixtures/drive/quectel-ec200-telemetry.at
-  // reduced to the MQTT path being measured (that script also polls registration and AT+CSQ and
-  // obeys a command topic), fixed here so the figures stay comparable as the fixture grows. The
-  // send time is taken when the payload goes out (after the prompt), not before the command: the
-  // declared length is that of a 13-digit millisecond time.
-  const text = [
-    '@profile quectel-ec200',
-    '@timeout 30000',
-    '@onerror connect',
-    '@on ^\\+QMTSTAT: 0,\\d+$ goto connect',
-    '@on ^RDY$ goto start',
-    '@label start',
-    '> ATE0',
-    '< OK',
-    '@label connect',
-    '> AT+QMTCLOSE=0',
-    '@wait 100',
-    '> AT+QMTOPEN=0,"iot.example.com",1883',
-    '<~ ^\\+QMTOPEN: 0,[02]$',
-    '> AT+QMTCONN=0,"${name}-${imei}"',
-    '<~ ^\\+QMTCONN: 0,0,0$',
-    '@repeat forever every 1000 jitter 100',
-    '  @let reading {"imei":"${imei}","seq":${seq},"time":0000000000000}',
-    '  > AT+QMTPUBEX=0,1,1,0,"fleet/${imei}/telemetry",${#reading}',
-    '  < >',
-    '  >> {"imei":"${imei}","seq":${seq},"time":${time}}',
-    '  <~ ^\\+QMTPUBEX: 0,1,0$',
-    '@end',
-    '',
-  ].join('\n');
+  // The fleet's firmware (fleet-script.ts), one QoS 1 reading a second.
+  const text = fleetTelemetryScript(1000);
   await writeFile(script, text);
 
   /** Subscribe to every telemetry topic for `seconds`: latency, deliveries, and gaps in each sender's seq. */
