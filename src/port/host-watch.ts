@@ -27,10 +27,10 @@
  * started do not produce an IN_OPEN; their closes are ignored while the device counts as free.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { otherHolder } from './device-holders.js';
+import { forgetHelperPython, helperPython, noteHelperPython } from './python-helper.js';
+import { PY_MAKE_RAW } from './raw-mode.js';
 
 const HELPER = String.raw`
 import ctypes, os, select, struct, sys
@@ -39,25 +39,13 @@ import ctypes, os, select, struct, sys
 os.closerange(3, 65536)
 IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN, IN_IGNORED = 0x8, 0x10, 0x20, 0x8000
 out = sys.stdout
+${PY_MAKE_RAW}
 if sys.argv[2:] == ["raw"]:
-    # What 'stty raw -echo' sets (GNU coreutils stty(1), "raw"), then read back: the flags the
-    # emulator relies on (REQUIRED_STTY in pty-port.ts) must be as asked. Done before the watch,
-    # so this open and close are not reported.
-    import termios as T
+    # Made raw before the watch (PY_MAKE_RAW, raw-mode.ts), so this open and close are not reported.
     try:
-        d = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
-        a = T.tcgetattr(d)
-        a[0] &= ~(T.IGNBRK | T.BRKINT | T.IGNPAR | T.PARMRK | T.INPCK | T.ISTRIP | T.INLCR | T.IGNCR | T.ICRNL | T.IXON | T.IXOFF | T.IXANY | getattr(T, "IMAXBEL", 0) | getattr(T, "IUCLC", 0))
-        a[1] &= ~T.OPOST
-        a[3] &= ~(T.ISIG | T.ICANON | T.ECHO | getattr(T, "XCASE", 0))
-        a[6][T.VMIN], a[6][T.VTIME] = 1, 0
-        T.tcsetattr(d, T.TCSANOW, a)
-        b = T.tcgetattr(d)
-        os.close(d)
+        make_raw(sys.argv[1])
     except OSError as e:
         out.write("error raw %s\n" % e); out.flush(); sys.exit(1)
-    if b[0] & (T.ICRNL | T.INLCR | T.IGNCR | T.IXON | T.ISTRIP | T.PARMRK) or b[1] & T.OPOST or b[3] & (T.ICANON | T.ISIG | T.ECHO) or b[2] & (T.CSIZE | T.PARENB) != T.CS8:
-        out.write("error raw: flags not as set\n"); out.flush(); sys.exit(1)
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(0o2000000)
 if fd < 0:
@@ -94,37 +82,7 @@ while True:
         drain()
 `;
 
-/**
- * The interpreter the helper reported (`sys.executable`), reused for later ports: `python3` is
- * often a slow wrapper (pyenv shims take ~0.3 s), the real binary starts in a few ms.
- */
-let resolvedPython: string | undefined;
-
-/**
- * The interpreter for the first helper of the process: the first `python3` on PATH that is a
- * program (ELF), not a wrapper script. A pyenv shim is a bash script that runs `pyenv` before
- * Python starts: 0.3–1 s on the 2-core machine, paid by every `vmodem start` before its PTY
- * answers (issue 12 §3). The helper needs only the standard library: any Python 3 will do.
- * Falls back to plain `python3` (whatever PATH gives) when none is found.
- */
-export function pythonForHelper(pathEnv = process.env.PATH ?? ''): string {
-  const magic = Buffer.alloc(4);
-  for (const dir of pathEnv.split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, 'python3');
-    let fd: number | undefined;
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      fd = fs.openSync(candidate, 'r');
-      if (fs.readSync(fd, magic, 0, 4, 0) === 4 && magic.toString('latin1') === '\x7fELF') return candidate;
-    } catch {
-      // Missing or unreadable: try the next directory.
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
-    }
-  }
-  return 'python3';
-}
+export { pythonForHelper } from './python-helper.js';
 
 export interface HostWatcher {
   stop(): void;
@@ -195,7 +153,7 @@ export function watchHost(
     try {
       // -S: no `site` module (the helper needs only the standard library); site and the .pth
       // files a machine has are most of the interpreter's start-up, paid once per PTY.
-      child = spawn((resolvedPython ??= pythonForHelper()), ['-S', '-c', HELPER, devicePath, ...(opts.makeRaw ? ['raw'] : [])], {
+      child = spawn(helperPython(), ['-S', '-c', HELPER, devicePath, ...(opts.makeRaw ? ['raw'] : [])], {
         stdio: ['pipe', 'pipe', 'pipe'],
         // Its own process group: a SIGTERM/SIGINT to vmodem's group (Ctrl+C, systemd, timeout)
         // must not kill the watcher before vmodem shuts down. It exits when its stdin closes.
@@ -224,7 +182,7 @@ export function watchHost(
       /* helper gone; handled by 'exit' */
     });
     child.on('error', (err) => {
-      resolvedPython = undefined;
+      forgetHelperPython();
       settle(undefined, err.message);
     });
     child.on('exit', (code, signal) => {
@@ -243,7 +201,7 @@ export function watchHost(
         buf = buf.slice(nl + 1);
         if (line.startsWith('ready')) {
           const exe = line.slice('ready '.length).trim();
-          if (exe.startsWith('/')) resolvedPython = exe;
+          noteHelperPython(exe);
           unref();
           settle({ stop, madeRaw: opts.makeRaw === true });
         } else if (line.startsWith('error')) {

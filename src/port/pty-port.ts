@@ -18,15 +18,12 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import tty from 'node:tty';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { BytePort, BytePortEvents } from './byte-port.js';
 import { openRawPty } from './native-pty.js';
 import { checkLinkPath, publishLink, removeLink } from './device-link.js';
 import { watchHost, type HostWatcher } from './host-watch.js';
+import { makeRaw } from './raw-mode.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-
-const execFileP = promisify(execFile);
 
 export const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024;
 
@@ -337,27 +334,6 @@ export class PtyPort extends EventEmitter<BytePortEvents> implements BytePort {
   }
 }
 
-async function makeRaw(devicePath: string): Promise<void> {
-  const env = { ...process.env, LC_ALL: 'C' };
-  try {
-    await execFileP('stty', ['-F', devicePath, 'raw', '-echo'], { env, timeout: 10_000 });
-  } catch (err) {
-    throw new Error(`stty -F ${devicePath} raw -echo failed: ${(err as Error).message}`, { cause: err });
-  }
-  // The same stty on the same kernel gives the same result: check the first PTY of the process
-  // only (a second process per PTY doubles the start-up time of `--count 200`).
-  if (rawModeVerified) return;
-  const { stdout } = await execFileP('stty', ['-F', devicePath, '-a'], { env, timeout: 10_000 });
-  const flags = new Set(stdout.split(/[\s;]+/));
-  const missing = REQUIRED_STTY.filter((f) => !flags.has(f));
-  if (missing.length > 0) {
-    throw new Error(`${devicePath} is not raw after stty (missing ${missing.join(' ')})`);
-  }
-  rawModeVerified = true;
-}
-
-let rawModeVerified = false;
-
 /**
  * Create a pseudo-terminal for the firmware to open. Resolves once the device is raw, the
  * modem side is reading, and (if `link` is given) the link is published.
@@ -395,7 +371,7 @@ export async function openPtyPort(opts: PtyPortOptions = {}): Promise<PtyPort> {
     }
     if (!watcher?.madeRaw) {
       try {
-        await makeRaw(raw.path);
+        await makeRaw(raw.path, REQUIRED_STTY);
       } catch (err) {
         watcher?.stop();
         throw err;

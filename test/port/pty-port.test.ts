@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
+import { openRawPty } from '../../src/port/native-pty.js';
 import { openPtyPort, type PtyPort } from '../../src/port/pty-port.js';
 import { PY_FLAGS, pythonBin } from '../helpers/firmware.js';
 
@@ -163,18 +164,29 @@ print('extra:' + extra.hex())
     expect(records.filter((r) => r.level >= 50)).toEqual([]);
   }, 30_000);
 
-  it('is set up alike by the host watcher\'s helper (one child process) and by stty (no host events)', async () => {
-    const settings = async (hostEvents: boolean): Promise<string> => {
-      const port = await open({ hostEvents });
-      expect(port.hostWatched).toBe(hostEvents);
-      const { stdout } = await execFileP('stty', ['-F', port.devicePath, '-a'], { env: { ...process.env, LC_ALL: 'C' } });
+  it('is set up as `stty raw -echo` sets it, by the host watcher\'s helper and by the shared raw-mode helper alike', async () => {
+    const flagsOf = async (device: string): Promise<string> => {
+      const { stdout } = await execFileP('stty', ['-F', device, '-a'], { env: { ...process.env, LC_ALL: 'C' } });
       // The first line names the speed and the window size; the flags follow.
       return stdout.split('\n').slice(1).join('\n');
     };
-    const viaHelper = await settings(true);
-    expect(viaHelper).toMatch(/-icanon/);
-    expect(viaHelper).toMatch(/-opost/);
-    expect(viaHelper).toEqual(await settings(false));
+    // The reference: a bare PTY pair put in raw mode by stty itself.
+    const bare = openRawPty();
+    let reference: string;
+    try {
+      await execFileP('stty', ['-F', bare.path, 'raw', '-echo'], { env: { ...process.env, LC_ALL: 'C' } });
+      reference = await flagsOf(bare.path);
+    } finally {
+      fs.closeSync(bare.master);
+      fs.closeSync(bare.slave);
+    }
+    expect(reference).toMatch(/-icanon/);
+    const watched = await open({ hostEvents: true });
+    expect(watched.hostWatched).toBe(true);
+    const plain = await open({ hostEvents: false });
+    expect(plain.hostWatched).toBe(false);
+    expect(await flagsOf(watched.devicePath)).toEqual(reference);
+    expect(await flagsOf(plain.devicePath)).toEqual(reference);
   });
 
   it('survives the host closing and reopening the device; the new opener talks at once', async () => {
