@@ -27,6 +27,7 @@ import { createRecorder, type Recorder } from './record/recorder.js';
 import { loadValidatedProfile } from './profiles/profile-files.js';
 import type { Profile } from './profiles/profile.js';
 import { silentLogger } from './util/logger.js';
+import { fdLimitWarning, openFileLimit } from './util/fd-limit.js';
 import { parseRedisUrl, type RedisEndpoint } from './util/redis-url.js';
 import type { ClusterDirectory } from './control/cluster-directory.js';
 import { driveFleet, loadDriveScript, type DrivenFleet } from './demo/drive-fleet.js';
@@ -344,6 +345,8 @@ export async function startVmodem(opts: VmodemOptions = {}): Promise<RunningVmod
   if (opts.wifi !== undefined && profiles.every((p) => p.settings.wifi === undefined)) {
     throw new VmodemConfigError(`wifi is set but no modem has Wi-Fi (profile${profiles.length > 1 ? 's' : ''} ${[...new Set(profiles.map((p) => p.id))].join(', ')}; Wi-Fi profiles have settings.wifi, e.g. tencent-qcloud)`);
   }
+  const fdWarning = fdLimitWarning(specs.length, openFileLimit());
+  if (fdWarning) log.warn({ modems: specs.length, limit: openFileLimit() }, fdWarning);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new VmodemConfigError(`two modems are named "${dup}"; names must be unique`);
   const endpointsFromUrl = opts.broker !== undefined ? parseBrokerUrl(opts.broker) : undefined;
