@@ -55,6 +55,8 @@ for line in sys.stdin:
 type Pending = { resolve: () => void; reject: (err: Error) => void };
 
 let helper: { child: ChildProcess; pending: Pending[] } | undefined;
+/** The helper could not start or died: stty from then on, rather than a failed spawn per PTY. */
+let helperBroken = false;
 
 function startHelper(): { child: ChildProcess; pending: Pending[] } | undefined {
   let child: ChildProcess;
@@ -67,10 +69,12 @@ function startHelper(): { child: ChildProcess; pending: Pending[] } | undefined 
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     });
   } catch {
+    helperBroken = true;
     return undefined;
   }
   const h = { child, pending: [] as Pending[] };
   const fail = (why: string): void => {
+    helperBroken = true;
     if (helper === h) helper = undefined;
     for (const p of h.pending.splice(0)) p.reject(new Error(why));
   };
@@ -99,6 +103,7 @@ function startHelper(): { child: ChildProcess; pending: Pending[] } | undefined 
 
 /** Ask the shared helper; rejects when it is unavailable or failed for this device. */
 function viaHelper(devicePath: string): Promise<void> {
+  if (helperBroken) return Promise.reject(new Error('no raw-mode helper'));
   helper ??= startHelper();
   const h = helper;
   if (!h || !h.child.stdin?.writable) return Promise.reject(new Error('no raw-mode helper'));
