@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startVmodem, type RunningVmodem } from '../src/vmodem.js';
 import { fleetTelemetryScript } from './fleet-script.js';
+import { median, pct } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.join(HERE, 'mqtt-peer.mjs');
@@ -32,14 +33,6 @@ const which = process.argv[2] ?? 'uplink';
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const ROUNDS = env('BENCH_ROUNDS', which === 'fleet' ? 2 : 4);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
