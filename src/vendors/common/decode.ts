@@ -1,5 +1,5 @@
 /** Decode-or-answer helpers shared by command handlers. */
-import { decodeArgs, type DecodedOf, type IntParam, type ParamSpec } from '../../at/decode-args.js';
+import { decodeArgs, type DecodedOf, type IntParam, type ParamSpec, type StringParam } from '../../at/decode-args.js';
 import { error, type CommandContext, type Outcome } from '../../at/types.js';
 
 /** 3GPP TS 27.007 §9.2.1: 50 "Incorrect parameters", 3 "operation not allowed". */
@@ -44,6 +44,18 @@ export const optional = <P extends ParamSpec>(p: P): P & { optional: true } => (
 
 /** An integer parameter that must be given: it decodes to `number`, never `undefined`. */
 export type RequiredIntParam = Omit<IntParam, 'optional'>;
+
+/** An integer parameter in [min, max] (the option tables of AT+QMTCFG, AT+MQTTCFG, …). */
+export const intParam = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
+/** A 0/1 switch. */
+export const flagParam = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
+/** A quoted string parameter, with optional length bounds. */
+export const stringParam = (name: string, maxLength?: number, minLength?: number): Omit<StringParam, 'optional'> => ({
+  name,
+  type: 'string',
+  minLength,
+  maxLength,
+});
 
 /**
  * Decode `<index>,<values…>` where the values' list is built apart from the index (a table of

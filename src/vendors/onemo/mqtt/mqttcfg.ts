@@ -27,7 +27,7 @@
  */
 import { rangeText, type DecodedOf, type ParamSpec } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type Outcome } from '../../../at/types.js';
-import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { flagParam as flag, intParam as int, oneOf, optional, withIndexedArgs } from '../../common/decode.js';
 import { connectIdParam, connectIdRange, mqttArgs, textFromAt } from './args.js';
 import type { OneMoClientConfig } from './client-config.js';
 import type { OneMoClient } from './client.js';
@@ -73,8 +73,6 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
   };
 }
 
-const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
-const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
 const bit = (b: boolean): string => (b ? '1' : '0');
 const quoted = (raw: string): string => `"${raw}"`;
 

@@ -31,9 +31,9 @@
  *   after the `>` prompt without configuring echomode —, dataformat 0,0 (text). They live in the
  *   profile.
  */
-import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
+import { rangeText, type DecodedOf, type ParamSpec } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type Outcome } from '../../../at/types.js';
-import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { flagParam as flag, intParam as int, stringParam as str, oneOf, optional, withIndexedArgs } from '../../common/decode.js';
 import type { WillConfig } from '../qmt/client-config.js';
 import type { QmtClient } from '../qmt/client.js';
 import { protocolToVersion, versionToProtocol, type Bc260yContext } from './data.js';
@@ -82,9 +82,6 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
   };
 }
 
-const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
-const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
-const str = (name: string, maxLength?: number): Omit<StringParam, 'optional'> => ({ name, type: 'string', maxLength });
 const bit = (b: boolean): string => (b ? '1' : '0');
 const disabledWill = (): WillConfig => ({ enabled: false, qos: 0, retain: false, topic: '', message: Buffer.alloc(0) });
 

@@ -32,9 +32,9 @@
  *   HMACs use) and are printed back as the same bytes; bytes that are not UTF-8 answer ERROR.
  *   Will messages are payload: their bytes are kept as typed.
  */
-import { rangeText, type DecodedOf, type ParamSpec, type StringParam } from '../../../at/decode-args.js';
+import { rangeText, type DecodedOf, type ParamSpec } from '../../../at/decode-args.js';
 import { ok, type CommandContext, type CommandDef, type DataEnd, type Outcome } from '../../../at/types.js';
-import { oneOf, optional, withIndexedArgs, type RequiredIntParam } from '../../common/decode.js';
+import { flagParam as flag, intParam as int, stringParam as str, oneOf, optional, withIndexedArgs } from '../../common/decode.js';
 import { clientIdxParam, clientRange, fail, qmtArgs } from './args.js';
 import type { QmtClientConfig, WillConfig } from './client-config.js';
 import type { QmtClient } from './client.js';
@@ -92,14 +92,6 @@ function option<const Ps extends readonly ParamSpec[]>(def: OptionDef<Ps>): Opti
   };
 }
 
-const int = (name: string, min: number, max: number): RequiredIntParam => ({ name, type: 'int', min, max });
-const flag = (name: string): RequiredIntParam & { values: readonly [0, 1] } => ({ name, type: 'int', values: [0, 1] });
-const str = (name: string, maxLength?: number, minLength?: number): Omit<StringParam, 'optional'> => ({
-  name,
-  type: 'string',
-  minLength,
-  maxLength,
-});
 const bit = (b: boolean): string => (b ? '1' : '0');
 
 /** Host bytes (the parser's latin1 string) as text, or undefined when they are not UTF-8. */
