@@ -53,7 +53,10 @@ export interface RedisStreamBusOptions {
 export async function openRedisStreamBus(opts: RedisStreamBusOptions): Promise<RedisStreamBus> {
   const [seconds, micros] = await opts.readConn.time();
   const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  const bus = new RedisStreamBus(opts, `${nowMs}-0`);
+  // XREAD returns entries after the id it is given. An entry added in this same millisecond gets
+  // `<nowMs>-0` or later, so start just before it: the last possible id of the millisecond before
+  // (starting at `<nowMs>-0` itself lost the first message of a bus that wrote within 1 ms).
+  const bus = new RedisStreamBus(opts, `${nowMs - 1}-18446744073709551615`);
   bus.startReading();
   return bus;
 }

@@ -6,6 +6,7 @@
  * skipped, not fatal.
  */
 import { Redis } from 'ioredis';
+import msgpack from 'msgpack-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUS_KEY, openRedisStreamBus, type RedisStreamBus } from '../../../src/broker/redis-stream-bus.js';
 import { silentLogger } from '../../../src/util/logger.js';
@@ -83,6 +84,30 @@ describe.skipIf(need.missing)(`the cluster message bus over a Redis stream${need
     for (const p of during) await emit(a.bus, 't', p);
     await until(() => onB.length === 51);
     expect(onB).toEqual(['t=before', ...during.map((p) => `t=${p}`)]);
+  });
+
+  it('an entry added in the very millisecond the bus started reading is delivered', async () => {
+    redis = await startRedis();
+    const ep = parseRedisUrl(redis.url);
+    const readConn = openRedis(ep, 'same-ms-read', silentLogger());
+    const pubConn = openRedis(ep, 'same-ms-write', silentLogger());
+    stops.push(() => {
+      readConn.disconnect();
+      pubConn.disconnect();
+    });
+    // The bus takes "now" from Redis' TIME: make that a known millisecond (ahead of the clock, so
+    // the entry below may carry that millisecond's first id explicitly).
+    const [sec] = await readConn.time();
+    const startMs = (Number(sec) + 10) * 1000;
+    readConn.time = (async () => [String(startMs / 1000), '0']) as unknown as typeof readConn.time;
+    const b = await openRedisStreamBus({ pubConn, readConn, log: silentLogger() });
+    stops.push(() => b.close(() => {}));
+    const got = collect(b, 't');
+    const admin = new Redis(redis.port, '127.0.0.1');
+    stops.push(() => admin.disconnect());
+    await admin.xadd(BUS_KEY, `${startMs}-0`, 'm', msgpack.encode({ topic: 't', payload: Buffer.from('same-ms'), qos: 1 }));
+    await until(() => got.length === 1);
+    expect(got).toEqual(['t=same-ms']);
   });
 
   it('an entry no node can decode is skipped, and the messages after it are delivered', async () => {
