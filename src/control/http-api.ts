@@ -100,8 +100,16 @@ export function validToken(token: string): boolean {
   return /^[A-Za-z0-9._~+/=-]{8,256}$/.test(token);
 }
 
+/**
+ * 24 base64url characters, never starting with '-': a token such as "-V…" after `--token` was
+ * taken by commander for the -V (version) flag, so `vmodem ctl --token <it> …` printed the version
+ * (seen once in the system suite), and a leading dash is a trap in any shell command line.
+ */
 export function generateToken(): string {
-  return randomBytes(18).toString('base64url');
+  for (;;) {
+    const token = randomBytes(18).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 // ---- request bodies ----
